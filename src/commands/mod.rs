@@ -1,0 +1,227 @@
+//! Command execution: the table of every command (name, arity, flags, key positions, handler)
+//! and one file per command family. Handlers receive a [`Ctx`] holding the locked keyspace, the
+//! calling client and the server, and write their reply straight into the client's output.
+
+pub mod connection;
+pub mod keys;
+pub mod server_cmds;
+pub mod strings;
+pub mod table;
+
+use crate::protocol::Out;
+use crate::server::{ClientState, Introspection, Shared};
+use crate::store::Keyspace;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use table::flags;
+pub use table::{CommandSpec, CommandTable};
+
+/// Everything a handler may touch while the keyspace lock is held.
+pub struct Ctx<'a> {
+    /// The keyspace (locked).
+    pub ks: &'a mut Keyspace,
+    /// Command statistics and the slow log.
+    pub intro: &'a mut Introspection,
+    /// The client issuing the command.
+    pub client: &'a mut ClientState,
+    /// Server-wide state: config, client registry, statistics.
+    pub shared: &'a Shared,
+    /// Where the reply goes.
+    pub out: &'a mut Out,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    /// Counts `n` changes for persistence (`rdb_changes_since_last_save`).
+    pub fn dirty(&mut self, n: u64) {
+        self.ks.dirty += n;
+    }
+}
+
+/// A command's failure, rendered with Redis's exact text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdError {
+    /// `-WRONGTYPE ...`
+    WrongType,
+    /// `-ERR syntax error`
+    Syntax,
+    /// `-ERR value is not an integer or out of range`
+    NotInteger,
+    /// `-ERR value is not a valid float`
+    NotFloat,
+    /// `-ERR increment or decrement would overflow`
+    Overflow,
+    /// `-ERR wrong number of arguments for '<cmd>' command`
+    Arity(String),
+    /// Any other message, including its code (`ERR ...`, `NOAUTH ...`).
+    Msg(String),
+}
+
+impl CmdError {
+    /// An `ERR`-coded error with the given text.
+    pub fn err(text: impl std::fmt::Display) -> CmdError {
+        CmdError::Msg(format!("ERR {text}"))
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CmdError::WrongType => {
+                f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value")
+            }
+            CmdError::Syntax => f.write_str("ERR syntax error"),
+            CmdError::NotInteger => f.write_str("ERR value is not an integer or out of range"),
+            CmdError::NotFloat => f.write_str("ERR value is not a valid float"),
+            CmdError::Overflow => f.write_str("ERR increment or decrement would overflow"),
+            CmdError::Arity(cmd) => write!(f, "ERR wrong number of arguments for '{cmd}' command"),
+            CmdError::Msg(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What every handler returns; an `Err` is written as the reply.
+pub type CmdResult = Result<(), CmdError>;
+
+/// Parses an integer argument (`-ERR value is not an integer or out of range` otherwise).
+pub fn arg_i64(arg: &[u8]) -> Result<i64, CmdError> {
+    crate::num::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Parses a float argument (`-ERR value is not a valid float` otherwise).
+pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
+    crate::num::parse_f64(arg).ok_or(CmdError::NotFloat)
+}
+
+/// An argument as text for error messages and option matching.
+pub fn arg_str(arg: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(arg)
+}
+
+/// True when `arg` equals the ASCII option `name`, ignoring case.
+pub fn is_opt(arg: &Bytes, name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Redis's reply to an unknown command: the name and up to 128 bytes of quoted arguments.
+fn unknown_command(args: &[Bytes]) -> String {
+    let mut rest = String::new();
+    for a in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        let text = arg_str(a);
+        let cut: String = text.chars().take(room).collect();
+        rest.push_str(&format!("'{cut}' "));
+    }
+    let name: String = arg_str(&args[0]).chars().take(128).collect();
+    format!("ERR unknown command '{name}', with args beginning with: {rest}")
+}
+
+/// Formats a MONITOR line: `+<secs>.<micros> [<db> <addr>] "arg" ...`.
+fn monitor_line(db: usize, addr: &std::net::SocketAddr, args: &[Bytes]) -> Bytes {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        db,
+        addr
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(&crate::num::repr(a));
+    }
+    line.push_str("\r\n");
+    Bytes::from(line)
+}
+
+/// Looks the command up, checks arity and authentication, runs it, and records statistics, the
+/// slow log and the MONITOR feed. Returns the command's name when it ran.
+pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
+    let Some(spec) = ctx.shared.commands.lookup(&args[0]) else {
+        let msg = unknown_command(args);
+        ctx.intro.count_error(&msg);
+        ctx.out.error(&msg);
+        return None;
+    };
+    if !spec.arity_ok(args.len()) {
+        let msg = CmdError::Arity(spec.name.to_string()).to_string();
+        ctx.intro.count_error(&msg);
+        ctx.intro
+            .cmdstats
+            .entry(spec.name)
+            .or_default()
+            .rejected_calls += 1;
+        ctx.out.error(&msg);
+        return None;
+    }
+    if !ctx.client.authenticated && spec.flags & flags::NO_AUTH == 0 {
+        let msg = "NOAUTH Authentication required.";
+        ctx.intro.count_error(msg);
+        ctx.intro
+            .cmdstats
+            .entry(spec.name)
+            .or_default()
+            .rejected_calls += 1;
+        ctx.out.error(msg);
+        return None;
+    }
+    ctx.ks.tick();
+    let start = Instant::now();
+    let result = (spec.handler)(ctx, args);
+    let micros = start.elapsed().as_micros() as u64;
+    ctx.shared
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let stat = ctx.intro.cmdstats.entry(spec.name).or_default();
+    stat.calls += 1;
+    stat.usec += micros;
+    if let Err(e) = result {
+        stat.failed_calls += 1;
+        let msg = e.to_string();
+        ctx.intro.count_error(&msg);
+        ctx.out.error(&msg);
+    }
+    if spec.flags & flags::SKIP_SLOWLOG == 0 {
+        let (threshold, max_len) = {
+            let cfg = ctx.shared.config();
+            (
+                cfg.int("slowlog-log-slower-than"),
+                cfg.int("slowlog-max-len"),
+            )
+        };
+        if threshold >= 0 && micros >= threshold as u64 {
+            let handle = &ctx.client.handle;
+            let name = handle
+                .info
+                .lock()
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            ctx.intro.log_slow(
+                args,
+                micros,
+                handle.addr.to_string(),
+                name,
+                max_len.max(0) as usize,
+            );
+        }
+    }
+    if ctx.shared.monitor_count.load(Ordering::Relaxed) > 0
+        && spec.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0
+    {
+        let db = ctx.client.db;
+        ctx.shared
+            .feed_monitors(monitor_line(db, &ctx.client.handle.addr, args));
+    }
+    Some(spec.name)
+}

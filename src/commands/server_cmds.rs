@@ -1,0 +1,983 @@
+//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, MONITOR, SLOWLOG, MEMORY, DEBUG and
+//! SHUTDOWN.
+
+use super::table::{cmd, flags, flags::*, CommandSpec};
+use super::{arg_f64, arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
+use crate::server::{ClientKind, REDIS_VERSION, RESPLICA_VERSION};
+use bytes::Bytes;
+use std::fmt::Write as _;
+
+/// The server commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "info",
+        -1,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Get information and statistics about the server",
+        info,
+    ),
+    cmd(
+        "config",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "A container for server configuration commands",
+        config,
+    ),
+    cmd(
+        "command",
+        -1,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Get array of Redis command details",
+        command,
+    ),
+    cmd(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "2.6.0",
+        "Return the current server time",
+        time,
+    ),
+    cmd(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Get the UNIX time stamp of the last successful save to disk",
+        lastsave,
+    ),
+    cmd(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Listen for all requests received by the server in real time",
+        monitor,
+    ),
+    cmd(
+        "slowlog",
+        -2,
+        ADMIN | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.2.12",
+        "A container for slow log commands",
+        slowlog,
+    ),
+    cmd(
+        "memory",
+        -2,
+        READONLY,
+        (0, 0, 0),
+        "server",
+        "4.0.0",
+        "A container for memory diagnostics commands",
+        memory,
+    ),
+    cmd(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "A container for debugging commands",
+        debug,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Synchronously save the dataset to disk and then shut down the server",
+        shutdown,
+    ),
+];
+
+fn human_bytes(n: u64) -> String {
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n}B")
+    } else if f < 1024.0 * 1024.0 {
+        format!("{:.2}K", f / 1024.0)
+    } else if f < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", f / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", f / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+/// Resident set size of this process, from /proc.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// (user, system) CPU seconds of this process, from /proc.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    (ticks(11), ticks(12))
+}
+
+/// Section names INFO prints with no argument or `default`.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let mut wanted: Vec<String> = args[1..]
+        .iter()
+        .map(|a| arg_str(a).to_ascii_lowercase())
+        .collect();
+    if wanted.is_empty() || wanted.iter().any(|s| s == "default") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    if wanted.iter().any(|s| s == "all" || s == "everything") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.push("commandstats".into());
+        wanted.push("latencystats".into());
+    }
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "latencystats",
+        "cluster",
+        "keyspace",
+    ];
+    let mut text = String::new();
+    for section in order {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        info_section(ctx, section, &mut text);
+    }
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
+    let shared = ctx.shared;
+    let cfg = shared.config();
+    let uptime = shared.started.elapsed().as_secs();
+    macro_rules! field {
+        ($k:expr, $v:expr) => {{
+            let _ = write!(s, "{}:{}\r\n", $k, $v);
+        }};
+    }
+    match section {
+        "server" => {
+            s.push_str("# Server\r\n");
+            field!("redis_version", REDIS_VERSION);
+            field!("redis_git_sha1", "00000000");
+            field!("redis_git_dirty", 0);
+            field!("redis_build_id", "0");
+            field!("redis_mode", "standalone");
+            field!(
+                "os",
+                format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
+            );
+            field!("arch_bits", 64);
+            field!("monotonic_clock", "POSIX clock_gettime");
+            field!("multiplexing_api", "epoll");
+            field!("atomicvar_api", "c11-builtin");
+            field!("gcc_version", "0.0.0");
+            field!("process_id", std::process::id());
+            field!("process_supervised", "no");
+            field!("run_id", shared.run_id);
+            field!("tcp_port", shared.port);
+            field!("server_time_usec", (crate::store::now_ms() * 1000));
+            field!("uptime_in_seconds", uptime);
+            field!("uptime_in_days", (uptime / 86400));
+            field!("hz", cfg.int("hz"));
+            field!("configured_hz", cfg.int("hz"));
+            field!("lru_clock", ((crate::store::now_ms() / 1000) & 0xFF_FFFF));
+            field!("executable", shared.executable);
+            field!(
+                "config_file",
+                cfg.file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            field!("io_threads_active", 0);
+            field!("resplica_version", RESPLICA_VERSION);
+        }
+        "clients" => {
+            s.push_str("# Clients\r\n");
+            field!("connected_clients", shared.clients().len());
+            field!("cluster_connections", 0);
+            field!("maxclients", cfg.int("maxclients"));
+            field!("client_recent_max_input_buffer", 0);
+            field!("client_recent_max_output_buffer", 0);
+            field!("blocked_clients", 0);
+            field!("tracking_clients", 0);
+            field!("clients_in_timeout_table", 0);
+        }
+        "memory" => {
+            let rss = rss_bytes();
+            let maxmemory = cfg.int("maxmemory") as u64;
+            s.push_str("# Memory\r\n");
+            field!("used_memory", rss);
+            field!("used_memory_human", human_bytes(rss));
+            field!("used_memory_rss", rss);
+            field!("used_memory_rss_human", human_bytes(rss));
+            field!("used_memory_peak", rss);
+            field!("used_memory_peak_human", human_bytes(rss));
+            field!("maxmemory", maxmemory);
+            field!("maxmemory_human", human_bytes(maxmemory));
+            field!("maxmemory_policy", cfg.get("maxmemory-policy"));
+            field!("mem_fragmentation_ratio", "1.00");
+            field!("mem_allocator", "libc");
+            field!("lazyfree_pending_objects", 0);
+        }
+        "persistence" => {
+            s.push_str("# Persistence\r\n");
+            field!("loading", 0);
+            field!("async_loading", 0);
+            field!("rdb_changes_since_last_save", ctx.ks.dirty);
+            field!("rdb_bgsave_in_progress", 0);
+            field!("rdb_last_save_time", ctx.intro.last_save);
+            field!("rdb_last_bgsave_status", "ok");
+            field!("rdb_last_bgsave_time_sec", -1);
+            field!("rdb_current_bgsave_time_sec", -1);
+            field!("rdb_saves", 0);
+            field!("aof_enabled", 0);
+            field!("aof_rewrite_in_progress", 0);
+            field!("aof_rewrite_scheduled", 0);
+            field!("aof_last_rewrite_time_sec", -1);
+            field!("aof_current_rewrite_time_sec", -1);
+            field!("aof_last_bgrewrite_status", "ok");
+            field!("aof_last_write_status", "ok");
+        }
+        "stats" => {
+            use std::sync::atomic::Ordering::Relaxed;
+            let st = &shared.stats;
+            let ks = &ctx.ks.stats;
+            s.push_str("# Stats\r\n");
+            field!(
+                "total_connections_received",
+                st.total_connections_received.load(Relaxed)
+            );
+            field!(
+                "total_commands_processed",
+                st.total_commands_processed.load(Relaxed)
+            );
+            field!("instantaneous_ops_per_sec", 0);
+            field!("total_net_input_bytes", st.net_input_bytes.load(Relaxed));
+            field!("total_net_output_bytes", st.net_output_bytes.load(Relaxed));
+            field!("total_net_repl_input_bytes", 0);
+            field!("total_net_repl_output_bytes", 0);
+            field!("instantaneous_input_kbps", "0.00");
+            field!("instantaneous_output_kbps", "0.00");
+            field!("instantaneous_input_repl_kbps", "0.00");
+            field!("instantaneous_output_repl_kbps", "0.00");
+            field!(
+                "rejected_connections",
+                st.rejected_connections.load(Relaxed)
+            );
+            field!("sync_full", 0);
+            field!("sync_partial_ok", 0);
+            field!("sync_partial_err", 0);
+            field!("expired_keys", ks.expired);
+            field!(
+                "expired_stale_perc",
+                format!("{:.2}", ks.expired_stale_perc * 100.0)
+            );
+            field!("expired_time_cap_reached_count", 0);
+            field!("evicted_keys", 0);
+            field!("evicted_clients", 0);
+            field!("keyspace_hits", ks.hits);
+            field!("keyspace_misses", ks.misses);
+            field!("pubsub_channels", 0);
+            field!("pubsub_patterns", 0);
+            field!("pubsubshard_channels", 0);
+            field!("latest_fork_usec", 0);
+            field!("total_forks", 0);
+            field!("total_error_replies", ctx.intro.total_error_replies);
+        }
+        "replication" => {
+            s.push_str("# Replication\r\n");
+            field!("role", "master");
+            field!("connected_slaves", 0);
+            field!("master_failover_state", "no-failover");
+            field!("master_replid", shared.run_id);
+            field!("master_replid2", "0000000000000000000000000000000000000000");
+            field!("master_repl_offset", 0);
+            field!("second_repl_offset", -1);
+            field!("repl_backlog_active", 0);
+            field!("repl_backlog_size", cfg.int("repl-backlog-size"));
+            field!("repl_backlog_first_byte_offset", 0);
+            field!("repl_backlog_histlen", 0);
+        }
+        "cpu" => {
+            let (user, sys) = cpu_seconds();
+            s.push_str("# CPU\r\n");
+            field!("used_cpu_sys", format!("{sys:.6}"));
+            field!("used_cpu_user", format!("{user:.6}"));
+            field!("used_cpu_sys_children", "0.000000");
+            field!("used_cpu_user_children", "0.000000");
+        }
+        "modules" => s.push_str("# Modules\r\n"),
+        "commandstats" => {
+            s.push_str("# Commandstats\r\n");
+            for (name, st) in &ctx.intro.cmdstats {
+                let per = if st.calls > 0 {
+                    st.usec as f64 / st.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    s,
+                    "cmdstat_{name}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
+                    st.calls, st.usec, st.rejected_calls, st.failed_calls
+                );
+            }
+        }
+        "errorstats" => {
+            s.push_str("# Errorstats\r\n");
+            for (code, n) in &ctx.intro.errorstats {
+                let _ = write!(s, "errorstat_{code}:count={n}\r\n");
+            }
+        }
+        "latencystats" => s.push_str("# Latencystats\r\n"),
+        "cluster" => {
+            s.push_str("# Cluster\r\n");
+            field!("cluster_enabled", 0);
+        }
+        "keyspace" => {
+            s.push_str("# Keyspace\r\n");
+            for i in 0..ctx.ks.db_count() {
+                let db = ctx.ks.db(i);
+                if db.keys.is_empty() {
+                    continue;
+                }
+                let _ = write!(
+                    s,
+                    "db{i}:keys={},expires={},avg_ttl=0\r\n",
+                    db.keys.len(),
+                    db.volatile_count()
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Redis 7.0's gate for DEBUG, protected configs and MODULE: `no`, `yes`, or `local` (loopback
+/// clients only).
+fn gate_allows(ctx: &Ctx, directive: &str) -> bool {
+    match ctx.shared.config().get(directive) {
+        "yes" => true,
+        "local" => ctx.client.handle.addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
+fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let sub = arg_str(&args[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "get" => {
+            if args.len() < 3 {
+                return Err(CmdError::Arity("config|get".into()));
+            }
+            let patterns: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
+            let mut pairs = ctx.shared.config().matching(&patterns);
+            if patterns
+                .iter()
+                .any(|p| crate::store::glob::glob_match(p, b"dir", true))
+            {
+                let cwd = std::env::current_dir()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                for (name, value) in pairs.iter_mut() {
+                    if *name == "dir" {
+                        *value = cwd.clone();
+                    }
+                }
+            }
+            ctx.out.map(pairs.len());
+            for (name, value) in pairs {
+                ctx.out.bulk(name.as_bytes());
+                ctx.out.bulk(value.as_bytes());
+            }
+        }
+        "set" => {
+            if args.len() < 4 || !args.len().is_multiple_of(2) {
+                return Err(CmdError::Arity("config|set".into()));
+            }
+            let pairs: Vec<(String, String)> = args[2..]
+                .chunks(2)
+                .map(|c| (arg_str(&c[0]).into_owned(), arg_str(&c[1]).into_owned()))
+                .collect();
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(n, _)| crate::config::table::lookup(n).is_none())
+            {
+                return Err(CmdError::err(format!(
+                    "Unknown option or number of arguments for CONFIG SET - '{name}'"
+                )));
+            }
+            let protected_ok = gate_allows(ctx, "enable-protected-configs");
+            let result = ctx.shared.config_mut().set_many(&pairs, protected_ok);
+            match result {
+                Ok(changed) => {
+                    if changed.contains(&"loglevel") {
+                        crate::logging::set_level(ctx.shared.config().get("loglevel"));
+                    }
+                    ctx.out.ok();
+                }
+                Err(e) => {
+                    return Err(CmdError::err(format!(
+                        "CONFIG SET failed (possibly related to argument '{}') - {}",
+                        e.param, e.reason
+                    )))
+                }
+            }
+        }
+        "resetstat" => {
+            if args.len() != 2 {
+                return Err(CmdError::Arity("config|resetstat".into()));
+            }
+            ctx.intro.reset();
+            ctx.ks.stats = Default::default();
+            ctx.out.ok();
+        }
+        "rewrite" => {
+            if args.len() != 2 {
+                return Err(CmdError::Arity("config|rewrite".into()));
+            }
+            let result = ctx.shared.config().rewrite();
+            match result {
+                Ok(()) => {
+                    tracing::info!("CONFIG REWRITE executed with success.");
+                    ctx.out.ok();
+                }
+                Err(e) => {
+                    tracing::warn!("CONFIG REWRITE failed: {e}");
+                    return Err(CmdError::err(e));
+                }
+            }
+        }
+        "help" => {
+            let lines = [
+                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET <pattern>",
+                "    Return parameters matching the glob-like <pattern> and their values.",
+                "SET <directive> <value>",
+                "    Set the configuration <directive> to <value>.",
+                "RESETSTAT",
+                "    Reset statistics reported by the INFO command.",
+                "REWRITE",
+                "    Rewrite the configuration file.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            ctx.out.array(lines.len());
+            for l in lines {
+                ctx.out.simple(l);
+            }
+        }
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand '{}'. Try CONFIG HELP.",
+                arg_str(&args[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// ACL categories Redis derives for a command.
+fn acl_categories(c: &CommandSpec) -> Vec<String> {
+    let mut cats = Vec::new();
+    if c.flags & WRITE != 0 {
+        cats.push("@write");
+    }
+    if c.flags & READONLY != 0 {
+        cats.push("@read");
+    }
+    if c.flags & ADMIN != 0 {
+        cats.push("@admin");
+        cats.push("@dangerous");
+    }
+    if c.flags & FAST != 0 {
+        cats.push("@fast");
+    } else {
+        cats.push("@slow");
+    }
+    match c.group {
+        "string" => cats.push("@string"),
+        "generic" => cats.push("@keyspace"),
+        "connection" => cats.push("@connection"),
+        _ => {}
+    }
+    cats.into_iter().map(String::from).collect()
+}
+
+fn command_info(ctx: &mut Ctx, c: &CommandSpec) {
+    let out = &mut *ctx.out;
+    out.array(10);
+    out.bulk(c.name.as_bytes());
+    out.int(c.arity as i64);
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| c.flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    out.set(names.len());
+    for n in names {
+        out.simple(n);
+    }
+    out.int(c.keys.0 as i64);
+    out.int(c.keys.1 as i64);
+    out.int(c.keys.2 as i64);
+    let cats = acl_categories(c);
+    out.set(cats.len());
+    for cat in cats {
+        out.simple(&cat);
+    }
+    out.set(0);
+    out.array(0);
+    out.array(0);
+}
+
+fn command_docs(ctx: &mut Ctx, c: &CommandSpec) {
+    let out = &mut *ctx.out;
+    out.bulk(c.name.as_bytes());
+    out.map(3);
+    out.bulk(b"summary");
+    out.bulk(c.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(c.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(c.group.as_bytes());
+}
+
+fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let mut specs: Vec<&'static CommandSpec> = ctx.shared.commands.iter().map(|(_, c)| c).collect();
+    specs.sort_by_key(|c| c.name);
+    let Some(sub) = args.get(1) else {
+        ctx.out.array(specs.len());
+        for c in specs {
+            command_info(ctx, c);
+        }
+        return Ok(());
+    };
+    let sub = arg_str(sub).to_ascii_lowercase();
+    match sub.as_str() {
+        "count" => ctx.out.int(specs.len() as i64),
+        "info" => {
+            let wanted: Vec<Option<&'static CommandSpec>> = if args.len() == 2 {
+                specs.iter().map(|c| Some(*c)).collect()
+            } else {
+                args[2..]
+                    .iter()
+                    .map(|n| ctx.shared.commands.lookup(n))
+                    .collect()
+            };
+            ctx.out.array(wanted.len());
+            for c in wanted {
+                match c {
+                    Some(c) => command_info(ctx, c),
+                    None => ctx.out.null_array(),
+                }
+            }
+        }
+        "docs" => {
+            let wanted: Vec<&'static CommandSpec> = if args.len() == 2 {
+                specs
+            } else {
+                args[2..]
+                    .iter()
+                    .filter_map(|n| ctx.shared.commands.lookup(n))
+                    .collect()
+            };
+            ctx.out.map(wanted.len());
+            for c in wanted {
+                command_docs(ctx, c);
+            }
+        }
+        "list" => {
+            let names: Vec<&str> = match args.len() {
+                2 => specs.iter().map(|c| c.name).collect(),
+                5 if is_opt(&args[2], "filterby") => {
+                    let (kind, value) = (arg_str(&args[3]).to_ascii_lowercase(), &args[4]);
+                    match kind.as_str() {
+                        "pattern" => specs
+                            .iter()
+                            .filter(|c| {
+                                crate::store::glob::glob_match(value, c.name.as_bytes(), true)
+                            })
+                            .map(|c| c.name)
+                            .collect(),
+                        "aclcat" => {
+                            let cat = format!("@{}", arg_str(value).to_ascii_lowercase());
+                            specs
+                                .iter()
+                                .filter(|c| acl_categories(c).contains(&cat))
+                                .map(|c| c.name)
+                                .collect()
+                        }
+                        "module" => Vec::new(),
+                        _ => return Err(CmdError::Syntax),
+                    }
+                }
+                _ => return Err(CmdError::Syntax),
+            };
+            ctx.out.array(names.len());
+            for n in names {
+                ctx.out.bulk(n.as_bytes());
+            }
+        }
+        "getkeys" => {
+            if args.len() < 3 {
+                return Err(CmdError::Arity("command|getkeys".into()));
+            }
+            let Some(c) = ctx.shared.commands.lookup(&args[2]) else {
+                return Err(CmdError::err("Invalid command specified"));
+            };
+            let inner = &args[2..];
+            if !c.arity_ok(inner.len()) {
+                return Err(CmdError::err(
+                    "Invalid number of arguments specified for command",
+                ));
+            }
+            let keys = c.key_positions(inner.len());
+            if keys.is_empty() {
+                return Err(CmdError::err("The command has no key arguments"));
+            }
+            ctx.out.array(keys.len());
+            for k in keys {
+                ctx.out.bulk(&inner[k]);
+            }
+        }
+        "help" => {
+            let lines = [
+                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "(no subcommand)",
+                "    Return details about all Redis commands.",
+                "COUNT",
+                "    Return the total number of commands in this Redis server.",
+                "LIST",
+                "    Return a list of all commands in this Redis server.",
+                "INFO [<command-name> ...]",
+                "    Return details about multiple Redis commands.",
+                "DOCS [<command-name> ...]",
+                "    Return documentation details about multiple Redis commands.",
+                "GETKEYS <full-command>",
+                "    Return the keys from a full Redis command.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            ctx.out.array(lines.len());
+            for l in lines {
+                ctx.out.simple(l);
+            }
+        }
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand '{}'. Try COMMAND HELP.",
+                arg_str(&args[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn time(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk(now.as_secs().to_string().as_bytes());
+    ctx.out.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
+}
+
+fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    ctx.out.int(ctx.intro.last_save);
+    Ok(())
+}
+
+fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    if !ctx.client.monitor {
+        ctx.client.monitor = true;
+        ctx.shared.add_monitor(ctx.client.handle.clone());
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn slowlog(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let sub = arg_str(&args[1]).to_ascii_lowercase();
+    match (sub.as_str(), args.len()) {
+        ("get", 2 | 3) => {
+            let count = match args.get(2) {
+                None => 10,
+                Some(a) => match arg_i64(a) {
+                    Ok(-1) => i64::MAX,
+                    Ok(n) if n >= 0 => n,
+                    _ => return Err(CmdError::err("count should be greater than or equal to -1")),
+                },
+            };
+            let entries: Vec<_> = ctx
+                .intro
+                .slowlog
+                .iter()
+                .take(count.min(usize::MAX as i64) as usize)
+                .cloned()
+                .collect();
+            ctx.out.array(entries.len());
+            for e in entries {
+                ctx.out.array(6);
+                ctx.out.int(e.id as i64);
+                ctx.out.int(e.time);
+                ctx.out.int(e.micros as i64);
+                ctx.out.array(e.args.len());
+                for a in &e.args {
+                    ctx.out.bulk(a);
+                }
+                ctx.out.bulk(e.addr.as_bytes());
+                ctx.out.bulk(e.name.as_bytes());
+            }
+        }
+        ("len", 2) => ctx.out.int(ctx.intro.slowlog.len() as i64),
+        ("reset", 2) => {
+            ctx.intro.slowlog.clear();
+            ctx.out.ok();
+        }
+        ("help", 2) => {
+            let lines = [
+                "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET [<count>]",
+                "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                "    Entries are made of:",
+                "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                "    client name",
+                "LEN",
+                "    Return the length of the slowlog.",
+                "RESET",
+                "    Reset the slowlog.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            ctx.out.array(lines.len());
+            for l in lines {
+                ctx.out.simple(l);
+            }
+        }
+        ("get" | "len" | "reset" | "help", _) => {
+            return Err(CmdError::Arity(format!("slowlog|{sub}")))
+        }
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand '{}'. Try SLOWLOG HELP.",
+                arg_str(&args[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Approximate bytes a key costs: the table node, the key and the value's heap part.
+const NODE_OVERHEAD: usize = 64;
+
+fn memory(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let sub = arg_str(&args[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "usage" => {
+            if args.len() < 3 {
+                return Err(CmdError::Arity("memory|usage".into()));
+            }
+            if args.len() > 3 {
+                if args.len() != 5 || !is_opt(&args[3], "samples") {
+                    return Err(CmdError::Syntax);
+                }
+                arg_i64(&args[4])?;
+            }
+            let db = ctx.db();
+            let key_len = args[2].len();
+            match ctx.ks.peek(db, &args[2]) {
+                Some(v) => {
+                    let n = NODE_OVERHEAD + key_len + v.heap_size();
+                    ctx.out.int(n as i64);
+                }
+                None => ctx.out.null(),
+            }
+        }
+        "doctor" => ctx.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
+        "help" => {
+            let lines = [
+                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DOCTOR",
+                "    Return memory problems reports.",
+                "USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value. Nested values are",
+                "    sampled up to <count> times (default: 5, 0 means sample all).",
+                "HELP",
+                "    Prints this help.",
+            ];
+            ctx.out.array(lines.len());
+            for l in lines {
+                ctx.out.simple(l);
+            }
+        }
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand '{}'. Try MEMORY HELP.",
+                arg_str(&args[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if !gate_allows(ctx, "enable-debug-command") {
+        return Err(CmdError::err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+    }
+    let sub = arg_str(&args[1]).to_ascii_lowercase();
+    match (sub.as_str(), args.len()) {
+        ("sleep", 3) => {
+            let secs = arg_f64(&args[2])?;
+            // Holds the keyspace lock on purpose: DEBUG SLEEP blocks the whole server in Redis.
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+            ctx.out.ok();
+        }
+        ("set-active-expire", 3) => {
+            ctx.ks.active_expire = arg_i64(&args[2])? != 0;
+            ctx.out.ok();
+        }
+        ("object", 3) => {
+            let db = ctx.db();
+            let now = (ctx.ks.now / 1000) as u32;
+            let Some(e) = ctx.ks.peek_entry(db, &args[2]) else {
+                return Err(CmdError::err("no such key"));
+            };
+            let text = format!(
+                "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e as *const _ as usize,
+                e.value.encoding(),
+                e.value.heap_size().max(1),
+                e.access & 0xFF_FFFF,
+                now.saturating_sub(e.access)
+            );
+            ctx.out.simple(&text);
+        }
+        ("help", _) => {
+            let lines = [
+                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "OBJECT <key>",
+                "    Show low level info about the key and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            ctx.out.array(lines.len());
+            for l in lines {
+                ctx.out.simple(l);
+            }
+        }
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                arg_str(&args[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for a in &args[1..] {
+        if is_opt(a, "save") {
+            save = true;
+        } else if is_opt(a, "nosave") {
+            nosave = true;
+        } else if is_opt(a, "abort") {
+            abort = true;
+        } else if !(is_opt(a, "now") || is_opt(a, "force")) {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if (save && nosave) || (abort && args.len() > 2) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        return Err(CmdError::err("No shutdown in progress."));
+    }
+    if ctx.client.kind != ClientKind::Normal {
+        return Err(CmdError::err(
+            "SHUTDOWN is not allowed from a replication link",
+        ));
+    }
+    if save {
+        tracing::warn!(
+            "Error trying to save the DB: RDB persistence is not available in this build yet"
+        );
+        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.client.shutdown_requested = true;
+    ctx.client.close_after_reply = true;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The command table: one [`CommandSpec`] per command, gathered from the family files, with
+//! `rename-command` applied. COMMAND, COMMAND INFO/DOCS/COUNT/LIST and dispatch all read it.
+
+use super::{CmdResult, Ctx};
+use bytes::Bytes;
+use std::collections::HashMap;
+
+/// Command flags, named as Redis 7.0's COMMAND INFO prints them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+
+    /// Flag names in the order COMMAND INFO lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> CmdResult;
+
+/// One command's metadata and handler.
+pub struct CommandSpec {
+    /// Lowercase name.
+    pub name: &'static str,
+    /// Redis arity: exact argument count including the name, or -N for "at least N".
+    pub arity: i32,
+    /// Bitwise OR of [`flags`].
+    pub flags: u32,
+    /// First key position, last key position (-1: last argument), step.
+    pub keys: (i32, i32, i32),
+    /// Documentation group (`string`, `generic`, `server`, `connection`, ...).
+    pub group: &'static str,
+    /// Version of Redis that introduced the command.
+    pub since: &'static str,
+    /// One-line summary for COMMAND DOCS.
+    pub summary: &'static str,
+    /// The implementation.
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    /// True if the command may modify the keyspace.
+    pub fn is_write(&self) -> bool {
+        self.flags & flags::WRITE != 0
+    }
+
+    /// True when `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// Positions of the key arguments in `args` (COMMAND GETKEYS).
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        let (first, last, step) = self.keys;
+        if first <= 0 || step <= 0 {
+            return Vec::new();
+        }
+        let last = if last < 0 { argc as i32 + last } else { last };
+        (first..=last.min(argc as i32 - 1))
+            .step_by(step as usize)
+            .map(|i| i as usize)
+            .collect()
+    }
+}
+
+/// Shorthand constructor used by the family tables.
+#[allow(clippy::too_many_arguments)]
+pub const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys,
+        group,
+        since,
+        summary,
+        handler,
+    }
+}
+
+/// Longest command name we look up; longer names are unknown without allocating.
+const MAX_NAME: usize = 64;
+
+/// Name → command, after `rename-command`.
+pub struct CommandTable {
+    by_name: HashMap<Vec<u8>, &'static CommandSpec>,
+}
+
+/// Every command of every family.
+pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
+    [
+        super::strings::COMMANDS,
+        super::keys::COMMANDS,
+        super::connection::COMMANDS,
+        super::server_cmds::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+impl CommandTable {
+    /// Builds the table, applying `rename-command old new` pairs (an empty new name disables).
+    pub fn new(renames: &[(String, String)]) -> Result<Self, String> {
+        let mut by_name: HashMap<Vec<u8>, &'static CommandSpec> = all_commands()
+            .map(|c| (c.name.as_bytes().to_vec(), c))
+            .collect();
+        for (old, new) in renames {
+            let Some(spec) = by_name.remove(old.to_ascii_lowercase().as_bytes()) else {
+                return Err(format!("No such command in rename-command: {old}"));
+            };
+            if !new.is_empty() {
+                by_name.insert(new.to_ascii_lowercase().into_bytes(), spec);
+            }
+        }
+        Ok(CommandTable { by_name })
+    }
+
+    /// Case-insensitive lookup.
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&lower[..]).copied()
+    }
+
+    /// `(name as callable now, spec)` for every command.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &'static CommandSpec)> {
+        self.by_name.iter().map(|(k, v)| (k.as_slice(), *v))
+    }
+
+    /// Number of callable commands.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// True if every command was renamed away.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}

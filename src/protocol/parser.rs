@@ -1,0 +1,358 @@
+//! Incremental request parser: multibulk (`*N\r\n$len\r\n...`) and inline commands.
+//!
+//! The parser keeps its position inside a partially received multibulk request, so a huge
+//! request arriving in many reads is scanned once (no quadratic rescans). Arguments of a complete
+//! request are zero-copy slices of one frozen buffer.
+
+use crate::num::parse_i64;
+use bytes::{Bytes, BytesMut};
+
+/// Longest inline request or `*`/`$` header line Redis accepts (PROTO_INLINE_MAX_SIZE).
+const MAX_INLINE: usize = 64 * 1024;
+
+/// Limits taken from the configuration when a connection starts.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseLimits {
+    /// `proto-max-bulk-len`: the largest single argument.
+    pub max_bulk_len: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_bulk_len: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// A request Redis would refuse; the text follows `-ERR Protocol error: ` and the connection closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError(pub String);
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Protocol error: {}", self.0)
+    }
+}
+
+fn proto_err<T>(msg: impl Into<String>) -> Result<T, ProtocolError> {
+    Err(ProtocolError(msg.into()))
+}
+
+/// State of a multibulk request whose bytes have not all arrived yet.
+#[derive(Default, Debug)]
+struct Pending {
+    /// Number of arguments announced by the `*N` header.
+    expected: usize,
+    /// Byte ranges of the arguments parsed so far, relative to the start of the buffer.
+    args: Vec<(usize, usize)>,
+    /// Where scanning resumes.
+    pos: usize,
+    /// Length of the bulk whose `$len` header was read but whose payload is incomplete.
+    bulk_len: Option<usize>,
+}
+
+/// Parses requests out of a connection's read buffer; one per connection.
+#[derive(Default, Debug)]
+pub struct Parser {
+    limits: ParseLimits,
+    pending: Option<Pending>,
+}
+
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let hay = &buf[from..];
+    let mut start = 0;
+    while let Some(i) = hay[start..].iter().position(|&b| b == b'\r') {
+        let at = start + i;
+        if hay.get(at + 1) == Some(&b'\n') {
+            return Some(from + at);
+        }
+        if at + 1 >= hay.len() {
+            return None;
+        }
+        start = at + 1;
+    }
+    None
+}
+
+impl Parser {
+    /// A parser enforcing `limits`.
+    pub fn new(limits: ParseLimits) -> Self {
+        Parser {
+            limits,
+            pending: None,
+        }
+    }
+
+    /// Bytes of the request being received that are already known to belong to it; the caller
+    /// compares this against `client-query-buffer-limit`.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.as_ref().map_or(0, |p| p.pos)
+    }
+
+    /// Takes the next complete request from `buf`. `Ok(None)` means more bytes are needed.
+    /// An empty argument vector is never returned: empty lines and `*0` are skipped.
+    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        loop {
+            if self.pending.is_none() {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                if buf[0] != b'*' {
+                    match self.inline(buf)? {
+                        Some(args) if args.is_empty() => continue,
+                        other => return Ok(other),
+                    }
+                }
+                let Some(end) = find_crlf(buf, 1) else {
+                    if buf.len() > MAX_INLINE {
+                        return proto_err("too big mbulk count string");
+                    }
+                    return Ok(None);
+                };
+                let n = match parse_i64(&buf[1..end]) {
+                    Some(n) if n <= i32::MAX as i64 => n,
+                    _ => return proto_err("invalid multibulk length"),
+                };
+                if n <= 0 {
+                    let _ = buf.split_to(end + 2);
+                    continue;
+                }
+                self.pending = Some(Pending {
+                    expected: n as usize,
+                    args: Vec::with_capacity((n as usize).min(1024)),
+                    pos: end + 2,
+                    bulk_len: None,
+                });
+            }
+            return self.multibulk(buf);
+        }
+    }
+
+    fn multibulk(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let max_bulk = self.limits.max_bulk_len;
+        let Some(p) = self.pending.as_mut() else {
+            return Ok(None);
+        };
+        while p.args.len() < p.expected {
+            let len = match p.bulk_len {
+                Some(len) => len,
+                None => {
+                    if p.pos >= buf.len() {
+                        return Ok(None);
+                    }
+                    if buf[p.pos] != b'$' {
+                        let got = buf[p.pos] as char;
+                        return proto_err(format!("expected '$', got '{got}'"));
+                    }
+                    let Some(end) = find_crlf(buf, p.pos + 1) else {
+                        if buf.len() - p.pos > MAX_INLINE {
+                            return proto_err("too big bulk count string");
+                        }
+                        return Ok(None);
+                    };
+                    let len = match parse_i64(&buf[p.pos + 1..end]) {
+                        Some(l) if l >= 0 && (l as u64) <= max_bulk as u64 => l as usize,
+                        _ => return proto_err("invalid bulk length"),
+                    };
+                    p.pos = end + 2;
+                    p.bulk_len = Some(len);
+                    len
+                }
+            };
+            if buf.len() < p.pos + len + 2 {
+                buf.reserve(p.pos + len + 2 - buf.len());
+                return Ok(None);
+            }
+            p.args.push((p.pos, p.pos + len));
+            p.pos += len + 2;
+            p.bulk_len = None;
+        }
+        let Some(p) = self.pending.take() else {
+            return Ok(None);
+        };
+        let frame = buf.split_to(p.pos).freeze();
+        Ok(Some(
+            p.args.into_iter().map(|(s, e)| frame.slice(s..e)).collect(),
+        ))
+    }
+
+    fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+            if buf.len() > MAX_INLINE {
+                return proto_err("too big inline request");
+            }
+            return Ok(None);
+        };
+        let line = buf.split_to(nl + 1);
+        let mut text = &line[..nl];
+        if text.last() == Some(&b'\r') {
+            text = &text[..text.len() - 1];
+        }
+        match split_args(text) {
+            Some(args) => Ok(Some(args.into_iter().map(Bytes::from).collect())),
+            None => proto_err("unbalanced quotes in request"),
+        }
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Splits a line the way Redis's `sdssplitargs` does: whitespace separated, with "double quotes"
+/// (backslash escapes, `\xHH`) and 'single quotes'. `None` on unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let (mut in_dq, mut in_sq) = (false, false);
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                        cur.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    in_dq = false;
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    in_sq = false;
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        let _ = (in_dq, in_sq);
+        args.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
+        let mut p = Parser::default();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(cmd) = p.next(&mut buf)? {
+            out.push(cmd);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn multibulk_and_inline() {
+        let cmds =
+            parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nSET a \"b c\"\r\n\r\n*0\r\nPING\n").unwrap();
+        assert_eq!(cmds.len(), 3);
+        assert_eq!(cmds[0], vec![Bytes::from("GET"), Bytes::from("k")]);
+        assert_eq!(cmds[1][2], Bytes::from("b c"));
+        assert_eq!(cmds[2], vec![Bytes::from("PING")]);
+    }
+
+    #[test]
+    fn byte_at_a_time() {
+        let input = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nva\r\nl\r\n";
+        let mut p = Parser::default();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for &b in input.iter() {
+            buf.extend_from_slice(&[b]);
+            if let Some(c) = p.next(&mut buf).unwrap() {
+                got = Some(c);
+            }
+        }
+        assert_eq!(got.unwrap()[2], Bytes::from("va\r\nl"));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn errors_match_redis() {
+        let e = |i: &[u8]| parse_all(i).unwrap_err().0;
+        assert_eq!(e(b"*x\r\n"), "invalid multibulk length");
+        assert_eq!(e(b"*2147483648\r\n"), "invalid multibulk length");
+        assert_eq!(e(b"*1\r\n$-1\r\n"), "invalid bulk length");
+        assert_eq!(e(b"*1\r\n+foo\r\n"), "expected '$', got '+'");
+        assert_eq!(e(b"SET \"a\r\n"), "unbalanced quotes in request");
+        assert_eq!(e(&vec![b'a'; 70000]), "too big inline request");
+        let mut big = b"*".to_vec();
+        big.extend(vec![b'1'; 70000]);
+        assert_eq!(e(&big), "too big mbulk count string");
+        let mut p = Parser::new(ParseLimits { max_bulk_len: 10 });
+        let mut buf = BytesMut::from(&b"*1\r\n$11\r\n"[..]);
+        assert_eq!(p.next(&mut buf).unwrap_err().0, "invalid bulk length");
+    }
+
+    #[test]
+    fn split_args_quotes() {
+        assert_eq!(
+            split_args(b"set k \"a\\x41\\n\" 'it\\'s'").unwrap(),
+            vec![
+                b"set".to_vec(),
+                b"k".to_vec(),
+                b"aA\n".to_vec(),
+                b"it's".to_vec()
+            ]
+        );
+        assert!(split_args(b"\"abc\"def").is_none());
+        assert_eq!(split_args(b"  ").unwrap().len(), 0);
+    }
+}

@@ -1,0 +1,182 @@
+//! Per-client state: what the connection task owns ([`ClientState`]) and what other clients may
+//! look at or act on through the registry ([`ClientHandle`]: CLIENT LIST, CLIENT KILL, MONITOR).
+
+use crate::protocol::Resp;
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{mpsc, Notify};
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent (default).
+    On,
+    /// No replies until CLIENT REPLY ON.
+    Off,
+    /// The next command's reply is dropped.
+    Skip,
+}
+
+/// Kind of connection, for CLIENT LIST flags and CLIENT KILL TYPE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// An ordinary client.
+    Normal,
+    /// A replica attached to us (flag S).
+    Replica,
+    /// Our link to our master (flag M).
+    Master,
+    /// A client in subscriber mode.
+    PubSub,
+}
+
+/// The parts of a client other connections can read.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// CLIENT SETNAME.
+    pub name: String,
+    /// Selected database.
+    pub db: usize,
+    /// Last command executed (`cmd=` in CLIENT LIST).
+    pub last_cmd: &'static str,
+    /// When the client last sent a command.
+    pub last_active: Instant,
+    /// Protocol version.
+    pub resp: Resp,
+    /// Connection kind.
+    pub kind: ClientKind,
+    /// In MONITOR mode.
+    pub monitor: bool,
+    /// Bytes waiting in the query buffer.
+    pub qbuf: usize,
+    /// Bytes waiting to be written.
+    pub omem: usize,
+}
+
+/// A client as the registry sees it.
+#[derive(Debug)]
+pub struct ClientHandle {
+    /// CLIENT ID: unique and increasing.
+    pub id: u64,
+    /// Peer address.
+    pub addr: SocketAddr,
+    /// Our side of the connection.
+    pub laddr: SocketAddr,
+    /// Connection time.
+    pub created: Instant,
+    /// Mutable, shared details.
+    pub info: Mutex<ClientInfo>,
+    killed: AtomicBool,
+    kill: Notify,
+    push: mpsc::UnboundedSender<Bytes>,
+}
+
+impl ClientHandle {
+    /// A handle plus the receiving end of its push channel (owned by the connection task).
+    pub fn new(
+        id: u64,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Bytes>) {
+        let (push, rx) = mpsc::unbounded_channel();
+        let now = Instant::now();
+        let handle = ClientHandle {
+            id,
+            addr,
+            laddr,
+            created: now,
+            info: Mutex::new(ClientInfo {
+                name: String::new(),
+                db: 0,
+                last_cmd: "NULL",
+                last_active: now,
+                resp: Resp::V2,
+                kind: ClientKind::Normal,
+                monitor: false,
+                qbuf: 0,
+                omem: 0,
+            }),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+            push,
+        };
+        (Arc::new(handle), rx)
+    }
+
+    /// A copy of the shared details.
+    pub fn info(&self) -> ClientInfo {
+        self.info.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Runs `f` on the shared details.
+    pub fn update(&self, f: impl FnOnce(&mut ClientInfo)) {
+        f(&mut self.info.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Asks the connection task to close (CLIENT KILL, shutdown).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kill.notify_one();
+    }
+
+    /// True once killed.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the client is killed.
+    pub async fn killed(&self) {
+        self.kill.notified().await
+    }
+
+    /// Queues bytes to be written to this client outside the request/reply flow (MONITOR lines,
+    /// pub/sub messages).
+    pub fn push(&self, bytes: Bytes) {
+        let _ = self.push.send(bytes);
+    }
+}
+
+/// What the connection task owns for its client.
+#[derive(Debug)]
+pub struct ClientState {
+    /// The registry entry.
+    pub handle: Arc<ClientHandle>,
+    /// Selected database.
+    pub db: usize,
+    /// True once AUTH/HELLO succeeded or when no password is required.
+    pub authenticated: bool,
+    /// Close the connection after flushing the replies (QUIT, CLIENT KILL SKIPME no on self).
+    pub close_after_reply: bool,
+    /// CLIENT REPLY mode.
+    pub reply_mode: ReplyMode,
+    /// In MONITOR mode: only receives the feed.
+    pub monitor: bool,
+    /// Set by SHUTDOWN: the server stops after this batch.
+    pub shutdown_requested: bool,
+    /// Connection kind (normal until it becomes a replica or master link).
+    pub kind: ClientKind,
+}
+
+impl ClientState {
+    /// Fresh state for a newly accepted client.
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Self {
+        ClientState {
+            handle,
+            db: 0,
+            authenticated,
+            close_after_reply: false,
+            reply_mode: ReplyMode::On,
+            monitor: false,
+            shutdown_requested: false,
+            kind: ClientKind::Normal,
+        }
+    }
+
+    /// CLIENT ID.
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+}

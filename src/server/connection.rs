@@ -1,0 +1,301 @@
+//! One task per client: read, parse every complete request already buffered, execute the batch
+//! under one lock acquisition, write the replies, repeat. While replies are being written the
+//! task does not read, so a client that pipelines without reading cannot grow server memory.
+
+use super::{ClientHandle, ClientKind, ClientState, ReplyMode, Shared};
+use crate::commands::{self, Ctx};
+use crate::protocol::{Out, ParseLimits, Parser};
+use bytes::{Bytes, BytesMut};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{debug, info, warn};
+
+/// Most requests executed under one lock acquisition, so one deep pipeline cannot monopolise the
+/// keyspace for long.
+const MAX_BATCH: usize = 512;
+/// Read buffer growth step.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Redis's protected-mode refusal, sent to non-loopback clients when no password is set.
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Accepts connections forever, applying maxclients and protected mode before a client may
+/// send anything.
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let (mut stream, addr) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                warn!("Accepting client connection: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        shared
+            .stats
+            .total_connections_received
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let (maxclients, protected, needs_auth) = {
+            let cfg = shared.config();
+            (
+                cfg.int("maxclients") as usize,
+                cfg.bool("protected-mode"),
+                !cfg.get("requirepass").is_empty(),
+            )
+        };
+        if shared.clients().len() >= maxclients {
+            shared
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            let _ = stream
+                .write_all(b"-ERR max number of clients reached\r\n")
+                .await;
+            continue;
+        }
+        if protected && !needs_auth && !addr.ip().is_loopback() {
+            shared
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            let _ = stream.write_all(DENIED.as_bytes()).await;
+            continue;
+        }
+        let laddr = stream.local_addr().unwrap_or(addr);
+        tokio::spawn(serve(shared.clone(), stream, addr, laddr, !needs_auth));
+    }
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    laddr: SocketAddr,
+    authenticated: bool,
+) {
+    let id = shared.next_client_id();
+    let (handle, push_rx) = ClientHandle::new(id, addr, laddr);
+    shared.clients().insert(id, handle.clone());
+    debug!("Accepted {addr}");
+    let mut conn = Connection {
+        state: ClientState::new(handle.clone(), authenticated),
+        out: Out::default(),
+        shared: shared.clone(),
+    };
+    if let Err(reason) = conn.run(stream, push_rx).await {
+        debug!("Client id={id} addr={addr} closed: {reason}");
+    }
+    shared.clients().remove(&id);
+    if conn.state.monitor {
+        shared.remove_monitor(id);
+    }
+    if conn.state.shutdown_requested {
+        shared.request_shutdown();
+    }
+}
+
+struct Connection {
+    state: ClientState,
+    out: Out,
+    shared: Arc<Shared>,
+}
+
+impl Connection {
+    async fn run(
+        &mut self,
+        mut stream: TcpStream,
+        mut push_rx: tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+    ) -> Result<(), String> {
+        let handle = self.state.handle.clone();
+        let (limits, query_limit) = {
+            let cfg = self.shared.config();
+            (
+                ParseLimits {
+                    max_bulk_len: cfg.int("proto-max-bulk-len") as usize,
+                },
+                cfg.int("client-query-buffer-limit") as usize,
+            )
+        };
+        let mut parser = Parser::new(limits);
+        let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+        let mut batch: Vec<Vec<Bytes>> = Vec::new();
+        loop {
+            let mut protocol_error = None;
+            let mut capped = false;
+            loop {
+                match parser.next(&mut rbuf) {
+                    Ok(Some(args)) => {
+                        batch.push(args);
+                        if batch.len() >= MAX_BATCH {
+                            capped = true;
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        protocol_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.wait_while_paused(&batch).await;
+                self.execute(&mut batch);
+            }
+            if let Some(e) = &protocol_error {
+                info!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    e.0, handle.id, handle.addr
+                );
+                self.out.error(&format!("ERR {e}"));
+                self.state.close_after_reply = true;
+            }
+            if !self.out.buf.is_empty() {
+                self.flush(&mut stream).await?;
+            }
+            if self.state.close_after_reply || handle.is_killed() {
+                return Ok(());
+            }
+            if parser.pending_bytes() > query_limit || rbuf.len() > query_limit {
+                warn!(
+                    "Closing client that reached max query buffer length: id={} addr={}",
+                    handle.id, handle.addr
+                );
+                return Err("query buffer limit".into());
+            }
+            if capped {
+                // More complete requests may be buffered than one batch took: run them first.
+                continue;
+            }
+            let timeout = self.idle_timeout();
+            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+                rbuf.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                r = stream.read_buf(&mut rbuf) => match r {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => {
+                        self.shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => return Err(e.to_string()),
+                },
+                msg = push_rx.recv() => {
+                    if let Some(bytes) = msg {
+                        self.out.raw(&bytes);
+                        while let Ok(more) = push_rx.try_recv() {
+                            self.out.raw(&more);
+                        }
+                    }
+                }
+                _ = handle.killed() => return Ok(()),
+                _ = sleep_or_forever(timeout) => {
+                    info!("Closing idle client id={} addr={}", handle.id, handle.addr);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// `timeout` applies to normal clients only, as in Redis.
+    fn idle_timeout(&self) -> Option<Duration> {
+        let secs = self.shared.config().int("timeout");
+        (secs > 0 && self.state.kind == ClientKind::Normal && !self.state.monitor)
+            .then(|| Duration::from_secs(secs as u64))
+    }
+
+    async fn flush(&mut self, stream: &mut TcpStream) -> Result<(), String> {
+        let n = self.out.buf.len();
+        stream
+            .write_all(&self.out.buf)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.shared
+            .stats
+            .net_output_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        self.out.buf.clear();
+        if self.out.buf.capacity() > 1024 * 1024 {
+            self.out.buf = BytesMut::with_capacity(READ_CHUNK);
+        }
+        Ok(())
+    }
+
+    /// CLIENT PAUSE: hold the batch while a pause covering it is in effect.
+    async fn wait_while_paused(&self, batch: &[Vec<Bytes>]) {
+        while let Some(pause) = self.shared.pause() {
+            let affected = pause.all
+                || batch.iter().any(|args| {
+                    self.shared.commands.lookup(&args[0]).is_some_and(|c| {
+                        c.is_write() || c.flags & commands::table::flags::MAY_REPLICATE != 0
+                    })
+                });
+            if !affected {
+                return;
+            }
+            let wait = pause.until.saturating_duration_since(Instant::now());
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.shared.unpaused.notified() => {}
+            }
+        }
+    }
+
+    /// Runs a batch of requests under one acquisition of the keyspace lock.
+    fn execute(&mut self, batch: &mut Vec<Vec<Bytes>>) {
+        let shared = self.shared.clone();
+        let mut last_cmd = None;
+        {
+            let mut core = shared.core();
+            let core = &mut *core;
+            for args in std::mem::take(batch) {
+                let mark = self.out.buf.len();
+                let mut ctx = Ctx {
+                    ks: &mut core.ks,
+                    intro: &mut core.intro,
+                    client: &mut self.state,
+                    shared: &shared,
+                    out: &mut self.out,
+                };
+                last_cmd = commands::call(&mut ctx, &args).or(last_cmd);
+                match self.state.reply_mode {
+                    ReplyMode::On => {}
+                    ReplyMode::Off => self.out.buf.truncate(mark),
+                    ReplyMode::Skip => {
+                        self.out.buf.truncate(mark);
+                        self.state.reply_mode = ReplyMode::On;
+                    }
+                }
+                if self.state.close_after_reply || self.state.shutdown_requested {
+                    break;
+                }
+            }
+        }
+        let db = self.state.db;
+        let resp = self.out.resp;
+        let monitor = self.state.monitor;
+        self.state.handle.update(|info| {
+            info.db = db;
+            info.resp = resp;
+            info.monitor = monitor;
+            info.last_active = Instant::now();
+            if let Some(name) = last_cmd {
+                info.last_cmd = name;
+            }
+        });
+        if self.state.shutdown_requested {
+            shared.request_shutdown();
+        }
+    }
+}
+
+async fn sleep_or_forever(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,108 @@
+//! Per-command statistics (INFO commandstats / errorstats) and the slow log, updated under the
+//! keyspace lock with every command.
+
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+
+/// INFO commandstats figures for one command.
+#[derive(Default, Debug, Clone)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    pub id: u64,
+    pub time: i64,
+    pub micros: u64,
+    pub args: Vec<Bytes>,
+    pub addr: String,
+    pub name: String,
+}
+
+/// Arguments kept per slow log entry, and bytes kept per argument (SLOWLOG_ENTRY_MAX_*).
+const SLOWLOG_MAX_ARGC: usize = 32;
+const SLOWLOG_MAX_STRING: usize = 128;
+
+/// Command statistics, error counters and the slow log.
+#[derive(Default, Debug)]
+pub struct Introspection {
+    /// Command name → figures.
+    pub cmdstats: BTreeMap<&'static str, CmdStat>,
+    /// Error code (`ERR`, `WRONGTYPE`, ...) → count.
+    pub errorstats: BTreeMap<String, u64>,
+    /// Total error replies.
+    pub total_error_replies: u64,
+    /// Newest first.
+    pub slowlog: VecDeque<SlowEntry>,
+    /// Unix seconds of the last successful save (start time until one happens), for LASTSAVE.
+    pub last_save: i64,
+    next_slow_id: u64,
+}
+
+impl Introspection {
+    /// Empty statistics; `last_save` starts at the server's start time, as in Redis.
+    pub fn new(last_save: i64) -> Self {
+        Introspection {
+            last_save,
+            ..Default::default()
+        }
+    }
+
+    /// Counts an error reply under its code (the first word).
+    pub fn count_error(&mut self, msg: &str) {
+        self.total_error_replies += 1;
+        let code = msg.split(' ').next().unwrap_or("ERR");
+        *self.errorstats.entry(code.to_string()).or_default() += 1;
+    }
+
+    /// Records a command that ran for `micros`, trimming its arguments as Redis does.
+    pub fn log_slow(
+        &mut self,
+        args: &[Bytes],
+        micros: u64,
+        addr: String,
+        name: String,
+        max_len: usize,
+    ) {
+        let mut kept: Vec<Bytes> = Vec::new();
+        let argc = args.len().min(SLOWLOG_MAX_ARGC);
+        for (i, a) in args.iter().take(argc).enumerate() {
+            if argc != args.len() && i == argc - 1 {
+                kept.push(Bytes::from(format!(
+                    "... ({} more arguments)",
+                    args.len() - argc + 1
+                )));
+            } else if a.len() > SLOWLOG_MAX_STRING {
+                let mut s = a[..SLOWLOG_MAX_STRING].to_vec();
+                s.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_STRING).as_bytes(),
+                );
+                kept.push(Bytes::from(s));
+            } else {
+                kept.push(a.clone());
+            }
+        }
+        self.slowlog.push_front(SlowEntry {
+            id: self.next_slow_id,
+            time: crate::store::now_ms() / 1000,
+            micros,
+            args: kept,
+            addr,
+            name,
+        });
+        self.next_slow_id += 1;
+        self.slowlog.truncate(max_len);
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset(&mut self) {
+        self.cmdstats.clear();
+        self.errorstats.clear();
+        self.total_error_replies = 0;
+    }
+}

@@ -1,0 +1,323 @@
+//! The server: listeners, the shared state every connection sees, the periodic cron, and
+//! graceful shutdown.
+
+mod client;
+mod connection;
+pub mod introspection;
+
+pub use client::{ClientHandle, ClientInfo, ClientKind, ClientState, ReplyMode};
+pub use introspection::{CmdStat, Introspection};
+
+use crate::commands::CommandTable;
+use crate::config::Config;
+use crate::store::Keyspace;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+/// The version Resplica reports as `redis_version`: the behaviour it is compatible with.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Resplica's own version.
+pub const RESPLICA_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// State guarded by the one keyspace lock: the data and what is updated with every command.
+pub struct Core {
+    /// The databases.
+    pub ks: Keyspace,
+    /// Per-command statistics and the slow log.
+    pub intro: Introspection,
+}
+
+/// Server-wide counters read by INFO.
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Clone, Copy, Debug)]
+pub struct Pause {
+    /// When the pause ends.
+    pub until: Instant,
+    /// `ALL` pauses every command; `WRITE` only writes.
+    pub all: bool,
+}
+
+/// Everything shared by the connection tasks and the cron.
+pub struct Shared {
+    core: Mutex<Core>,
+    config: RwLock<Config>,
+    /// Commands by name, after rename-command.
+    pub commands: CommandTable,
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    /// INFO stats counters.
+    pub stats: Stats,
+    /// Process start.
+    pub started: Instant,
+    /// INFO `run_id`: 40 random hex characters, new at every start.
+    pub run_id: String,
+    /// The TCP port we listen on.
+    pub port: u16,
+    next_client_id: AtomicU64,
+    shutting_down: AtomicBool,
+    shutdown: Notify,
+    /// Number of clients in MONITOR mode (so the hot path skips the feed when zero).
+    pub monitor_count: AtomicUsize,
+    monitors: Mutex<Vec<Arc<ClientHandle>>>,
+    pause: Mutex<Option<Pause>>,
+    /// Woken by CLIENT UNPAUSE.
+    pub unpaused: Notify,
+    /// Path of the running executable (INFO `executable`).
+    pub executable: String,
+}
+
+/// Recovers a guard from a poisoned lock: a panicking handler must not take the server down.
+fn relock<T>(r: Result<T, std::sync::PoisonError<T>>) -> T {
+    r.unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// Builds the shared state from the startup configuration.
+    pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        let commands = CommandTable::new(&config.rename_commands)?;
+        let dbs = config.int("databases").max(1) as usize;
+        let port = config.int("port") as u16;
+        Ok(Arc::new(Shared {
+            core: Mutex::new(Core {
+                ks: Keyspace::new(dbs),
+                intro: Introspection::new(crate::store::now_ms() / 1000),
+            }),
+            config: RwLock::new(config),
+            commands,
+            clients: Mutex::new(BTreeMap::new()),
+            stats: Stats::default(),
+            started: Instant::now(),
+            run_id: random_hex(40),
+            port,
+            next_client_id: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+            shutdown: Notify::new(),
+            monitor_count: AtomicUsize::new(0),
+            monitors: Mutex::new(Vec::new()),
+            pause: Mutex::new(None),
+            unpaused: Notify::new(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        }))
+    }
+
+    /// Takes the keyspace lock. Never hold it across an `.await`.
+    pub fn core(&self) -> MutexGuard<'_, Core> {
+        relock(self.core.lock())
+    }
+
+    /// Reads the configuration.
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        relock(self.config.read())
+    }
+
+    /// Changes the configuration.
+    pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
+        relock(self.config.write())
+    }
+
+    /// The registry of connected clients.
+    pub fn clients(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<ClientHandle>>> {
+        relock(self.clients.lock())
+    }
+
+    /// Allocates the next CLIENT ID.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Starts a graceful shutdown.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+        self.shutdown.notify_one();
+    }
+
+    /// True once shutdown started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Adds a client to the MONITOR feed.
+    pub fn add_monitor(&self, client: Arc<ClientHandle>) {
+        let mut m = relock(self.monitors.lock());
+        m.push(client);
+        self.monitor_count.store(m.len(), Ordering::SeqCst);
+    }
+
+    /// Removes a client from the MONITOR feed (it disconnected).
+    pub fn remove_monitor(&self, id: u64) {
+        let mut m = relock(self.monitors.lock());
+        m.retain(|c| c.id != id);
+        self.monitor_count.store(m.len(), Ordering::SeqCst);
+    }
+
+    /// Sends one MONITOR line to every monitor.
+    pub fn feed_monitors(&self, line: bytes::Bytes) {
+        for m in relock(self.monitors.lock()).iter() {
+            m.push(line.clone());
+        }
+    }
+
+    /// The current CLIENT PAUSE, if still in effect.
+    pub fn pause(&self) -> Option<Pause> {
+        let mut p = relock(self.pause.lock());
+        match *p {
+            Some(pause) if pause.until > Instant::now() => Some(pause),
+            Some(_) => {
+                *p = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Sets or clears CLIENT PAUSE.
+    pub fn set_pause(&self, pause: Option<Pause>) {
+        *relock(self.pause.lock()) = pause;
+        if pause.is_none() {
+            self.unpaused.notify_waiters();
+        }
+    }
+}
+
+/// `n` random lowercase hex characters (run ids, replication ids).
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// Parses one `bind` entry into an address; `*` and `::*` mean every IPv4 / IPv6 interface.
+fn bind_addr(entry: &str) -> Option<IpAddr> {
+    match entry {
+        "*" => Some(IpAddr::from([0, 0, 0, 0])),
+        "::*" => Some(IpAddr::from([0u16; 8])),
+        _ => entry.parse().ok(),
+    }
+}
+
+/// Binds every `bind` address; entries prefixed with `-` are optional.
+async fn bind_all(cfg: &Config) -> Result<Vec<TcpListener>, String> {
+    let port = cfg.int("port") as u16;
+    let mut listeners = Vec::new();
+    for entry in cfg.get("bind").split_whitespace() {
+        let (optional, addr) = match entry.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, entry),
+        };
+        let Some(ip) = bind_addr(addr) else {
+            return Err(format!("Invalid bind address '{addr}'"));
+        };
+        match TcpListener::bind(SocketAddr::new(ip, port)).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => info!("Skipping optional bind address {addr}:{port}: {e}"),
+            Err(e) => {
+                return Err(format!(
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: {e}"
+                ))
+            }
+        }
+    }
+    if listeners.is_empty() {
+        return Err(format!("Failed listening on port {port} (tcp), aborting."));
+    }
+    Ok(listeners)
+}
+
+/// Runs the server until SHUTDOWN or a signal; returns the process exit status.
+pub async fn run(config: Config) -> i32 {
+    info!("oO0OoO0OoO0Oo Resplica is starting oO0OoO0OoO0Oo");
+    info!(
+        "Resplica version={RESPLICA_VERSION}, redis_version={REDIS_VERSION}, bits=64, pid={}, just started",
+        std::process::id()
+    );
+    match &config.file {
+        Some(f) => info!("Configuration loaded from {}", f.display()),
+        None => warn!("Warning: no config file specified, using the default config. In order to specify a config file use resplica /path/to/redis.conf"),
+    }
+    let listeners = match bind_all(&config).await {
+        Ok(l) => l,
+        Err(e) => {
+            warn!("{e}");
+            return 1;
+        }
+    };
+    let shared = match Shared::new(config) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!("Fatal: {e}");
+            return 1;
+        }
+    };
+    crate::logging::set_role(b'M');
+    info!(
+        "Running mode=standalone, port={}. PID: {}",
+        shared.port,
+        std::process::id()
+    );
+    info!("Server initialized");
+    for listener in listeners {
+        tokio::spawn(connection::accept_loop(shared.clone(), listener));
+    }
+    tokio::spawn(cron(shared.clone()));
+    tokio::spawn(signals(shared.clone()));
+    info!("Ready to accept connections");
+    while !shared.is_shutting_down() {
+        shared.shutdown.notified().await;
+    }
+    info!("User requested shutdown...");
+    for client in shared.clients().values() {
+        client.kill();
+    }
+    info!("Resplica is now ready to exit, bye bye...");
+    0
+}
+
+/// The periodic task Redis calls `serverCron`: active expiry and incremental rehashing, `hz`
+/// times per second.
+async fn cron(shared: Arc<Shared>) {
+    loop {
+        let hz = shared.config().int("hz").clamp(1, 500) as u64;
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        let budget = Duration::from_micros(1_000_000 / hz / 4);
+        let mut core = shared.core();
+        core.ks.active_expire_cycle(budget);
+        core.ks.rehash_step();
+    }
+}
+
+/// SIGTERM and SIGINT start a graceful shutdown.
+async fn signals(shared: Arc<Shared>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        warn!("Could not install signal handlers");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    warn!("Received {name} scheduling shutdown...");
+    shared.request_shutdown();
+}

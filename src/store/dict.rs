@@ -1,0 +1,493 @@
+//! The keyspace hash table: power-of-two bucket arrays with chaining and incremental rehashing,
+//! walked with Redis's reverse-binary cursor.
+//!
+//! One structure serves lookups, SCAN (every key present for the whole scan is returned at least
+//! once, even while the table grows or shrinks), random sampling (RANDOMKEY, active expiry) and,
+//! later, chunked point-in-time snapshots. A resize never pauses clients: entries move a few
+//! buckets at a time as the table is used and from the server cron.
+
+use rand::Rng;
+
+type Link<V> = Option<Box<Node<V>>>;
+
+struct Node<V> {
+    key: Box<[u8]>,
+    value: V,
+    next: Link<V>,
+}
+
+struct Table<V> {
+    buckets: Vec<Link<V>>,
+    used: usize,
+}
+
+impl<V> Table<V> {
+    fn with_size(size: usize) -> Self {
+        let mut buckets = Vec::with_capacity(size);
+        buckets.resize_with(size, || None);
+        Table { buckets, used: 0 }
+    }
+
+    fn empty() -> Self {
+        Table {
+            buckets: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn mask(&self) -> u64 {
+        (self.buckets.len() as u64).wrapping_sub(1)
+    }
+}
+
+/// Smallest table ever allocated, as in Redis.
+const MIN_SIZE: usize = 4;
+
+/// A byte-string keyed hash map with stable SCAN cursors.
+pub struct Dict<V> {
+    tables: [Table<V>; 2],
+    /// Next bucket of `tables[0]` to move into `tables[1]`; `None` when not rehashing.
+    rehash_idx: Option<usize>,
+    seed: u64,
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    let r = (a as u128).wrapping_mul(b as u128);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+/// A fast seeded hash (wyhash-style multiply-mix); the per-process random seed keeps adversarial
+/// keys from all landing in one bucket.
+pub fn hash_bytes(seed: u64, key: &[u8]) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+    let mut h = seed ^ P0;
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = mix(h ^ v, P1);
+    }
+    let mut last = 0u64;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        last |= (b as u64) << (8 * i);
+    }
+    mix(mix(h ^ last, P2) ^ key.len() as u64, P1)
+}
+
+impl<V> Default for Dict<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V> Dict<V> {
+    /// An empty table; allocates nothing until the first insert.
+    pub fn new() -> Self {
+        Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            seed: rand::thread_rng().gen(),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.tables[0].used + self.tables[1].used
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total buckets allocated (both tables while rehashing); for INFO and MEMORY figures.
+    pub fn buckets(&self) -> usize {
+        self.tables[0].buckets.len() + self.tables[1].buckets.len()
+    }
+
+    /// True while entries are being moved to a resized table.
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        hash_bytes(self.seed, key)
+    }
+
+    /// Moves up to `n` buckets into the new table; returns true while more work remains.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
+        let mut empty_visits = n * 10;
+        let mut moved = 0;
+        while moved < n && self.tables[0].used > 0 {
+            while self.tables[0].buckets[idx].is_none() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return true;
+                }
+            }
+            let mut link = self.tables[0].buckets[idx].take();
+            while let Some(mut node) = link {
+                link = node.next.take();
+                let h = hash_bytes(self.seed, &node.key) & self.tables[1].mask();
+                let slot = &mut self.tables[1].buckets[h as usize];
+                node.next = slot.take();
+                *slot = Some(node);
+                self.tables[0].used -= 1;
+                self.tables[1].used += 1;
+            }
+            idx += 1;
+            moved += 1;
+        }
+        if self.tables[0].used == 0 {
+            self.tables[0] = std::mem::replace(&mut self.tables[1], Table::empty());
+            self.rehash_idx = None;
+            false
+        } else {
+            self.rehash_idx = Some(idx);
+            true
+        }
+    }
+
+    fn start_resize(&mut self, size: usize) {
+        let size = size.max(MIN_SIZE).next_power_of_two();
+        if self.is_rehashing() || size == self.tables[0].buckets.len() {
+            return;
+        }
+        if self.tables[0].buckets.is_empty() {
+            self.tables[0] = Table::with_size(size);
+            return;
+        }
+        self.tables[1] = Table::with_size(size);
+        self.rehash_idx = Some(0);
+    }
+
+    fn expand_if_needed(&mut self) {
+        if self.is_rehashing() {
+            return;
+        }
+        let t = &self.tables[0];
+        if t.buckets.is_empty() || t.used >= t.buckets.len() {
+            self.start_resize(t.used + 1);
+        }
+    }
+
+    /// Starts shrinking when fewer than 10% of buckets are used (called from the cron, as Redis's
+    /// `tryResizeHashTables`), so memory comes back after mass deletes.
+    pub fn shrink_if_needed(&mut self) {
+        let t = &self.tables[0];
+        if !self.is_rehashing() && t.buckets.len() > MIN_SIZE && t.used * 10 < t.buckets.len() {
+            self.start_resize(t.used);
+        }
+    }
+
+    fn find(&self, key: &[u8]) -> Option<&Node<V>> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        for (ti, t) in self.tables.iter().enumerate() {
+            if t.buckets.is_empty() {
+                continue;
+            }
+            let mut link = &t.buckets[(h & t.mask()) as usize];
+            while let Some(node) = link {
+                if &*node.key == key {
+                    return Some(node);
+                }
+                link = &node.next;
+            }
+            if ti == 0 && !self.is_rehashing() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.find(key).map(|n| &n.value)
+    }
+
+    /// The stored key (for sharing its allocation) and value.
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
+        self.find(key).map(|n| (&*n.key, &n.value))
+    }
+
+    /// Mutable access to the value under `key`; also advances a pending rehash by one step.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        let rehashing = self.is_rehashing();
+        for (ti, t) in self.tables.iter_mut().enumerate() {
+            if t.buckets.is_empty() {
+                continue;
+            }
+            let mask = t.mask();
+            let mut link = &mut t.buckets[(h & mask) as usize];
+            while let Some(node) = link {
+                if &*node.key == key {
+                    return Some(&mut node.value);
+                }
+                link = &mut node.next;
+            }
+            if ti == 0 && !rehashing {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Inserts or replaces; returns the previous value.
+    pub fn insert(&mut self, key: Box<[u8]>, value: V) -> Option<V> {
+        if let Some(slot) = self.get_mut(&key) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.expand_if_needed();
+        let ti = if self.is_rehashing() { 1 } else { 0 };
+        let h = self.hash(&key);
+        let t = &mut self.tables[ti];
+        let idx = (h & t.mask()) as usize;
+        let next = t.buckets[idx].take();
+        t.buckets[idx] = Some(Box::new(Node { key, value, next }));
+        t.used += 1;
+        None
+    }
+
+    /// Removes `key`, returning the stored key and value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        let rehashing = self.is_rehashing();
+        for ti in 0..2 {
+            let t = &mut self.tables[ti];
+            if !t.buckets.is_empty() {
+                let mask = t.mask();
+                let mut link = &mut t.buckets[(h & mask) as usize];
+                loop {
+                    match link {
+                        None => break,
+                        Some(node) if &*node.key == key => {
+                            let mut node = link.take().expect("matched a present node");
+                            *link = node.next.take();
+                            t.used -= 1;
+                            return Some((node.key, node.value));
+                        }
+                        Some(node) => link = &mut node.next,
+                    }
+                }
+            }
+            if ti == 0 && !rehashing {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Drops every entry and the tables.
+    pub fn clear(&mut self) {
+        self.tables = [Table::empty(), Table::empty()];
+        self.rehash_idx = None;
+    }
+
+    /// Visits the entries of the bucket(s) at `cursor` and returns the next cursor (0 when the
+    /// walk is complete): Redis's `dictScan`, so growth or shrinkage between calls never makes the
+    /// walk miss an entry that stays present.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
+            let mut link = &t.buckets[idx as usize];
+            while let Some(node) = link {
+                f(&node.key, &node.value);
+                link = &node.next;
+            }
+        };
+        let mut v = cursor;
+        if !self.is_rehashing() {
+            let t0 = &self.tables[0];
+            let m0 = t0.mask();
+            emit(t0, v & m0, &mut f);
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (small, large) = if self.tables[0].buckets.len() <= self.tables[1].buckets.len() {
+                (&self.tables[0], &self.tables[1])
+            } else {
+                (&self.tables[1], &self.tables[0])
+            };
+            let (m0, m1) = (small.mask(), large.mask());
+            emit(small, v & m0, &mut f);
+            loop {
+                emit(large, v & m1, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// A random entry, chosen by picking a random non-empty bucket and then a random element of
+    /// its chain (Redis's `dictGetFairRandomKey` idea).
+    pub fn random_entry(&self, rng: &mut impl Rng) -> Option<(&[u8], &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        let s0 = self.tables[0].buckets.len();
+        let total = s0 + self.tables[1].buckets.len();
+        let start = self.rehash_idx.unwrap_or(0);
+        loop {
+            let i = rng.gen_range(start..total);
+            let link = if i < s0 {
+                &self.tables[0].buckets[i]
+            } else {
+                &self.tables[1].buckets[i - s0]
+            };
+            let Some(first) = link else { continue };
+            let mut chain_len = 0;
+            let mut l = link;
+            while let Some(n) = l {
+                chain_len += 1;
+                l = &n.next;
+            }
+            let mut pick = rng.gen_range(0..chain_len);
+            let mut node = first;
+            while pick > 0 {
+                match &node.next {
+                    Some(n) => node = n,
+                    None => break,
+                }
+                pick -= 1;
+            }
+            return Some((&node.key, &node.value));
+        }
+    }
+
+    /// Every entry, in table order; for commands that must see the whole table at once (KEYS).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.tables.iter().flat_map(|t| {
+            t.buckets.iter().flat_map(|b| {
+                let mut link = b.as_deref();
+                std::iter::from_fn(move || {
+                    let node = link?;
+                    link = node.next.as_deref();
+                    Some((&*node.key, &node.value))
+                })
+            })
+        })
+    }
+}
+
+impl<V> Drop for Dict<V> {
+    /// Unlinks chains iteratively so a long chain cannot overflow the stack.
+    fn drop(&mut self) {
+        for t in self.tables.iter_mut() {
+            for b in t.buckets.iter_mut() {
+                let mut link = b.take();
+                while let Some(mut node) = link {
+                    link = node.next.take();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn key(i: usize) -> Box<[u8]> {
+        format!("key:{i}").into_bytes().into_boxed_slice()
+    }
+
+    #[test]
+    fn insert_get_remove_through_rehash() {
+        let mut d = Dict::new();
+        for i in 0..10_000 {
+            assert!(d.insert(key(i), i).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        assert_eq!(d.insert(key(5), 55), Some(5));
+        for i in 0..10_000 {
+            assert!(d.get(&key(i)).is_some(), "missing {i}");
+        }
+        for i in 0..9_990 {
+            assert!(d.remove(&key(i)).is_some());
+        }
+        d.shrink_if_needed();
+        while d.rehash(100) {}
+        assert_eq!(d.len(), 10);
+        assert!(d.buckets() <= 16);
+        assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn scan_survives_growth_and_shrink() {
+        let mut d = Dict::new();
+        for i in 0..1000 {
+            d.insert(key(i), i);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |_, v| {
+                seen.insert(*v);
+            });
+            step += 1;
+            // Grow while scanning, then shrink: entries 0..500 stay present throughout.
+            if step == 20 {
+                for i in 1000..5000 {
+                    d.insert(key(i), i);
+                }
+            }
+            if step == 200 {
+                for i in 500..5000 {
+                    d.remove(&key(i));
+                }
+                d.shrink_if_needed();
+            }
+            d.rehash(1);
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..500 {
+            assert!(seen.contains(&i), "scan missed {i}");
+        }
+    }
+
+    #[test]
+    fn random_entry_covers_keys() {
+        let mut d = Dict::new();
+        for i in 0..8 {
+            d.insert(key(i), i);
+        }
+        let mut rng = rand::thread_rng();
+        let mut seen = HashSet::new();
+        for _ in 0..1000 {
+            seen.insert(*d.random_entry(&mut rng).unwrap().1);
+        }
+        assert_eq!(seen.len(), 8);
+    }
+}

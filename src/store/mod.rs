@@ -1,0 +1,344 @@
+//! The in-memory keyspace: databases of keys with values and expiry times.
+//!
+//! Every mutation goes through [`Keyspace`] methods, which stamp the entry with the current write
+//! epoch. That single choke point is where the fork-free point-in-time snapshot hooks in ("hand the
+//! old value to the snapshot before changing an entry older than the cut").
+
+mod dict;
+mod expire;
+pub mod glob;
+mod value;
+
+pub use dict::{hash_bytes, Dict};
+pub use value::Value;
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A key's slot in a database.
+#[derive(Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Write epoch of the last change (see the module docs).
+    pub version: u64,
+    /// Seconds-resolution clock of the last access, for OBJECT IDLETIME.
+    pub access: u32,
+}
+
+/// One numbered database.
+#[derive(Default)]
+pub struct Db {
+    /// Key → entry.
+    pub keys: Dict<Entry>,
+    /// Keys with a time to live → absolute expiry in Unix milliseconds.
+    pub expires: Dict<i64>,
+    /// Where the active expire cycle resumes its walk of `expires`.
+    expire_cursor: u64,
+}
+
+impl Db {
+    /// Number of keys with a TTL.
+    pub fn volatile_count(&self) -> usize {
+        self.expires.len()
+    }
+}
+
+/// Counters INFO reports about keyspace activity.
+#[derive(Default, Debug, Clone)]
+pub struct KeyspaceStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    pub expired_stale_perc: f64,
+}
+
+/// All databases plus the write epoch and counters.
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    /// Stamped on every entry a write touches; a snapshot cuts at an epoch.
+    epoch: u64,
+    /// Changes since the last successful save (INFO `rdb_changes_since_last_save`).
+    pub dirty: u64,
+    /// Time of the command being executed, so one command sees one instant (Redis's cached mstime).
+    pub now: i64,
+    /// True on a replica: expired keys read as missing but are only deleted by the master's DEL.
+    pub is_replica: bool,
+    /// Hit/miss/expiry counters.
+    pub stats: KeyspaceStats,
+    /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    rng: SmallRng,
+}
+
+fn clock_secs(ms: i64) -> u32 {
+    (ms / 1000) as u32
+}
+
+impl Keyspace {
+    /// `n` empty databases.
+    pub fn new(n: usize) -> Self {
+        Keyspace {
+            dbs: (0..n).map(|_| Db::default()).collect(),
+            epoch: 1,
+            dirty: 0,
+            now: now_ms(),
+            is_replica: false,
+            stats: KeyspaceStats::default(),
+            active_expire: true,
+            rng: SmallRng::from_entropy(),
+        }
+    }
+
+    /// Number of databases.
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Database `i` for read-only walks (DBSIZE, INFO keyspace, SCAN).
+    pub fn db(&self, i: usize) -> &Db {
+        &self.dbs[i]
+    }
+
+    /// Refreshes the cached time; called before each command.
+    pub fn tick(&mut self) {
+        self.now = now_ms();
+    }
+
+    fn is_expired(&self, db: usize, key: &[u8]) -> bool {
+        let d = &self.dbs[db];
+        !d.expires.is_empty() && d.expires.get(key).is_some_and(|&at| at <= self.now)
+    }
+
+    /// Deletes `key` if its time has passed (a master only). Returns true if the key is logically
+    /// gone, whether or not it was deleted.
+    fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        if !self.is_expired(db, key) {
+            return false;
+        }
+        if !self.is_replica {
+            self.remove_entry(db, key);
+            self.stats.expired += 1;
+        }
+        true
+    }
+
+    fn remove_entry(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let d = &mut self.dbs[db];
+        let (_, entry) = d.keys.remove(key)?;
+        if !d.expires.is_empty() {
+            d.expires.remove(key);
+        }
+        Some(entry)
+    }
+
+    /// Looks a key up for reading: expired keys read as missing, the access time is refreshed and
+    /// the hit/miss counters move.
+    pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
+        if self.expire_if_needed(db, key) {
+            self.stats.misses += 1;
+            return None;
+        }
+        let now = clock_secs(self.now);
+        match self.dbs[db].keys.get_mut(key) {
+            Some(e) => {
+                e.access = now;
+                self.stats.hits += 1;
+                Some(&e.value)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up without touching access time or counters (TYPE, EXISTS, OBJECT, internal).
+    pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
+        self.dbs[db].keys.get(key).map(|e| &e.value)
+    }
+
+    /// The whole entry, for OBJECT IDLETIME and friends.
+    pub fn peek_entry(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
+        self.dbs[db].keys.get(key)
+    }
+
+    /// Looks a key up for modification in place; the entry is stamped with the current epoch.
+    pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
+        let (epoch, now) = (self.epoch, clock_secs(self.now));
+        self.dbs[db].keys.get_mut(key).map(|e| {
+            e.version = epoch;
+            e.access = now;
+            &mut e.value
+        })
+    }
+
+    /// True if the key exists (and has not expired).
+    pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.peek(db, key).is_some()
+    }
+
+    /// Stores `value` under `key`, dropping any TTL unless `keep_ttl`.
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        let entry = Entry {
+            value,
+            version: self.epoch,
+            access: clock_secs(self.now),
+        };
+        let d = &mut self.dbs[db];
+        if let Some(slot) = d.keys.get_mut(key) {
+            *slot = entry;
+            if !keep_ttl && !d.expires.is_empty() {
+                d.expires.remove(key);
+            }
+        } else {
+            d.keys.insert(key.into(), entry);
+        }
+    }
+
+    /// Deletes a key; true if it existed (expired keys count as absent).
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
+        self.remove_entry(db, key).is_some()
+    }
+
+    /// Removes and returns a key's value and TTL (RENAME, MOVE, GETDEL).
+    pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Value, Option<i64>)> {
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
+        let ttl = self.dbs[db].expires.get(key).copied();
+        self.remove_entry(db, key).map(|e| (e.value, ttl))
+    }
+
+    /// Absolute expiry (Unix ms) of a live key, `None` if it has no TTL.
+    pub fn expire_at(&self, db: usize, key: &[u8]) -> Option<i64> {
+        self.dbs[db].expires.get(key).copied()
+    }
+
+    /// Sets the absolute expiry of an existing key; a time in the past deletes it at once (on a
+    /// master), as Redis does. Returns false if the key does not exist.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], at_ms: i64) -> bool {
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
+        let d = &mut self.dbs[db];
+        let Some(stored) = d.keys.get_key_value(key).map(|(k, _)| Box::<[u8]>::from(k)) else {
+            return false;
+        };
+        if let Some(e) = d.keys.get_mut(key) {
+            e.version = self.epoch;
+        }
+        d.expires.insert(stored, at_ms);
+        true
+    }
+
+    /// Removes a key's TTL; true if it had one.
+    pub fn persist(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
+        let epoch = self.epoch;
+        let d = &mut self.dbs[db];
+        if d.expires.remove(key).is_some() {
+            if let Some(e) = d.keys.get_mut(key) {
+                e.version = epoch;
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Number of keys in a database (including expired ones not yet reclaimed, as Redis).
+    pub fn dbsize(&self, db: usize) -> usize {
+        self.dbs[db].keys.len()
+    }
+
+    /// Empties one database; returns the number of keys removed.
+    pub fn flush_db(&mut self, db: usize) -> usize {
+        let old = std::mem::take(&mut self.dbs[db]);
+        let n = old.keys.len();
+        if n > 1024 {
+            drop_in_background(old);
+        }
+        n
+    }
+
+    /// Empties every database; returns the number of keys removed.
+    pub fn flush_all(&mut self) -> usize {
+        (0..self.dbs.len()).map(|i| self.flush_db(i)).sum()
+    }
+
+    /// Exchanges two databases (SWAPDB).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    /// A random live key of a database (RANDOMKEY); expired keys met on the way are reclaimed.
+    pub fn random_key(&mut self, db: usize) -> Option<Vec<u8>> {
+        for _ in 0..100 {
+            let key = self.dbs[db]
+                .keys
+                .random_entry(&mut self.rng)
+                .map(|(k, _)| k.to_vec())?;
+            if !self.is_expired(db, &key) || self.is_replica {
+                return Some(key);
+            }
+            self.expire_if_needed(db, &key);
+        }
+        None
+    }
+
+    /// One SCAN step over a database: collects keys of the visited buckets into `out`.
+    pub fn scan(&self, db: usize, cursor: u64, out: &mut Vec<Vec<u8>>) -> u64 {
+        self.dbs[db].keys.scan(cursor, |k, _| out.push(k.to_vec()))
+    }
+
+    /// True if the key has a TTL in the past (for filters that must not report it).
+    pub fn is_logically_expired(&self, db: usize, key: &[u8]) -> bool {
+        self.is_expired(db, key)
+    }
+
+    /// Advances incremental rehashing and starts shrinks; called from the cron.
+    pub fn rehash_step(&mut self) {
+        for d in &mut self.dbs {
+            d.keys.shrink_if_needed();
+            d.expires.shrink_if_needed();
+            d.keys.rehash(100);
+            d.expires.rehash(100);
+        }
+    }
+
+    /// All keys of a database (KEYS).
+    pub fn keys(&self, db: usize) -> impl Iterator<Item = &[u8]> {
+        self.dbs[db].keys.iter().map(|(k, _)| k)
+    }
+}
+
+/// Frees a large structure off the command path, so FLUSHALL and big DELs never stall clients.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("lazyfree".into())
+        .spawn(move || drop(value));
+}

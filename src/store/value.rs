@@ -1,0 +1,60 @@
+//! What a key holds. Strings that look like integers are stored as integers, as Redis's `int`
+//! encoding does, which makes counters small and INCR cheap.
+
+use crate::num::parse_i64;
+
+/// Strings up to this length report `embstr` in OBJECT ENCODING, as in Redis.
+const EMBSTR_LIMIT: usize = 44;
+
+/// A key's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A string stored as bytes.
+    Str(Box<[u8]>),
+    /// A string whose text is the canonical decimal form of this integer.
+    Int(i64),
+}
+
+impl Value {
+    /// Builds a string value, choosing the integer form when the text round-trips exactly.
+    pub fn string(bytes: &[u8]) -> Value {
+        if bytes.len() <= 20 {
+            if let Some(n) = parse_i64(bytes) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(bytes.into())
+    }
+
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) | Value::Int(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
+            Value::Str(_) => "raw",
+        }
+    }
+
+    /// The string bytes of a string value (integers rendered), `None` for other types.
+    pub fn as_bytes(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
+            Value::Int(n) => Some(std::borrow::Cow::Owned(n.to_string().into_bytes())),
+        }
+    }
+
+    /// Approximate heap bytes used, for MEMORY USAGE and INFO memory.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+            Value::Int(_) => 0,
+        }
+    }
+}
