@@ -22,9 +22,24 @@ fn cli() -> Command {
     Command::new("resplica")
         .disable_version_flag(true)
         .disable_help_flag(true)
-        .arg(Arg::new("version").short('v').long("version").action(ArgAction::SetTrue))
-        .arg(Arg::new("help").short('h').long("help").action(ArgAction::SetTrue))
-        .arg(Arg::new("args").num_args(0..).trailing_var_arg(true).allow_hyphen_values(true))
+        .arg(
+            Arg::new("version")
+                .short('v')
+                .long("version")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("args")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true),
+        )
 }
 
 fn main() {

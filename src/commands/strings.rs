@@ -472,10 +472,9 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ctx.ks.set_expire(db, &args[1], at);
             ctx.dirty(1);
         }
-        Some(Expiry::Persist)
-            if ctx.ks.persist(db, &args[1]) => {
-                ctx.dirty(1);
-            }
+        Some(Expiry::Persist) if ctx.ks.persist(db, &args[1]) => {
+            ctx.dirty(1);
+        }
         _ => {}
     }
     ctx.out.bulk(&value);
@@ -538,7 +537,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let mut bytes = v.as_bytes().map(|b| b.into_owned()).unwrap_or_default();
             bytes.extend_from_slice(&args[2]);
             let n = bytes.len();
-            *v = Value::Str(bytes.into_boxed_slice());
+            *v = Value::string_from_vec(bytes);
             n
         }
     };

@@ -6,12 +6,13 @@
 //! later, chunked point-in-time snapshots. A resize never pauses clients: entries move a few
 //! buckets at a time as the table is used and from the server cron.
 
+use super::compact::CompactBytes;
 use rand::Rng;
 
 type Link<V> = Option<Box<Node<V>>>;
 
 struct Node<V> {
-    key: Box<[u8]>,
+    key: CompactBytes,
     value: V,
     next: Link<V>,
 }
@@ -249,23 +250,27 @@ impl<V> Dict<V> {
     }
 
     /// Inserts or replaces; returns the previous value.
-    pub fn insert(&mut self, key: Box<[u8]>, value: V) -> Option<V> {
-        if let Some(slot) = self.get_mut(&key) {
+    pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
+        if let Some(slot) = self.get_mut(key) {
             return Some(std::mem::replace(slot, value));
         }
         self.expand_if_needed();
         let ti = if self.is_rehashing() { 1 } else { 0 };
-        let h = self.hash(&key);
+        let h = self.hash(key);
         let t = &mut self.tables[ti];
         let idx = (h & t.mask()) as usize;
         let next = t.buckets[idx].take();
-        t.buckets[idx] = Some(Box::new(Node { key, value, next }));
+        t.buckets[idx] = Some(Box::new(Node {
+            key: CompactBytes::new(key),
+            value,
+            next,
+        }));
         t.used += 1;
         None
     }
 
     /// Removes `key`, returning the stored key and value.
-    pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
+    pub fn remove(&mut self, key: &[u8]) -> Option<(CompactBytes, V)> {
         if self.is_rehashing() {
             self.rehash(1);
         }
@@ -416,18 +421,18 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    fn key(i: usize) -> Box<[u8]> {
-        format!("key:{i}").into_bytes().into_boxed_slice()
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
     }
 
     #[test]
     fn insert_get_remove_through_rehash() {
         let mut d = Dict::new();
         for i in 0..10_000 {
-            assert!(d.insert(key(i), i).is_none());
+            assert!(d.insert(&key(i), i).is_none());
         }
         assert_eq!(d.len(), 10_000);
-        assert_eq!(d.insert(key(5), 55), Some(5));
+        assert_eq!(d.insert(&key(5), 55), Some(5));
         for i in 0..10_000 {
             assert!(d.get(&key(i)).is_some(), "missing {i}");
         }
@@ -445,7 +450,7 @@ mod tests {
     fn scan_survives_growth_and_shrink() {
         let mut d = Dict::new();
         for i in 0..1000 {
-            d.insert(key(i), i);
+            d.insert(&key(i), i);
         }
         let mut seen = HashSet::new();
         let mut cursor = 0;
@@ -458,7 +463,7 @@ mod tests {
             // Grow while scanning, then shrink: entries 0..500 stay present throughout.
             if step == 20 {
                 for i in 1000..5000 {
-                    d.insert(key(i), i);
+                    d.insert(&key(i), i);
                 }
             }
             if step == 200 {
@@ -481,7 +486,7 @@ mod tests {
     fn random_entry_covers_keys() {
         let mut d = Dict::new();
         for i in 0..8 {
-            d.insert(key(i), i);
+            d.insert(&key(i), i);
         }
         let mut rng = rand::thread_rng();
         let mut seen = HashSet::new();

@@ -30,7 +30,9 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
             let next = match pattern[p] {
                 _ if i >= s.len() => None,
                 b'?' => Some(p + 1),
-                b'[' => class_match(pattern, p, s[i], nocase).and_then(|(m, next)| m.then_some(next)),
+                b'[' => {
+                    class_match(pattern, p, s[i], nocase).and_then(|(m, next)| m.then_some(next))
+                }
                 b'\\' if p + 1 < pattern.len() => eq(pattern[p + 1], s[i]).then_some(p + 2),
                 c => eq(c, s[i]).then_some(p + 1),
             };

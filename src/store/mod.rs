@@ -4,11 +4,13 @@
 //! epoch. That single choke point is where the fork-free point-in-time snapshot hooks in ("hand the
 //! old value to the snapshot before changing an entry older than the cut").
 
+mod compact;
 mod dict;
 mod expire;
 pub mod glob;
 mod value;
 
+pub use compact::CompactBytes;
 pub use dict::{hash_bytes, Dict};
 pub use value::Value;
 
@@ -30,7 +32,7 @@ pub struct Entry {
     /// The value.
     pub value: Value,
     /// Write epoch of the last change (see the module docs).
-    pub version: u64,
+    pub version: u32,
     /// Seconds-resolution clock of the last access, for OBJECT IDLETIME.
     pub access: u32,
 }
@@ -66,7 +68,7 @@ pub struct KeyspaceStats {
 pub struct Keyspace {
     dbs: Vec<Db>,
     /// Stamped on every entry a write touches; a snapshot cuts at an epoch.
-    epoch: u64,
+    epoch: u32,
     /// Changes since the last successful save (INFO `rdb_changes_since_last_save`).
     pub dirty: u64,
     /// Time of the command being executed, so one command sees one instant (Redis's cached mstime).
@@ -210,7 +212,7 @@ impl Keyspace {
                 d.expires.remove(key);
             }
         } else {
-            d.keys.insert(key.into(), entry);
+            d.keys.insert(key, entry);
         }
     }
 
@@ -243,13 +245,11 @@ impl Keyspace {
             return false;
         }
         let d = &mut self.dbs[db];
-        let Some(stored) = d.keys.get_key_value(key).map(|(k, _)| Box::<[u8]>::from(k)) else {
+        let Some(e) = d.keys.get_mut(key) else {
             return false;
         };
-        if let Some(e) = d.keys.get_mut(key) {
-            e.version = self.epoch;
-        }
-        d.expires.insert(stored, at_ms);
+        e.version = self.epoch;
+        d.expires.insert(key, at_ms);
         true
     }
 
@@ -341,4 +341,31 @@ pub fn drop_in_background<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("lazyfree".into())
         .spawn(move || drop(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_stays_small() {
+        // A dict node is next (8) + key (16) + entry: keeping the entry at 32 bytes keeps the node
+        // in one 64-byte allocation, which the memory target against Redis depends on.
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    }
+
+    #[test]
+    fn expiry_is_lazy_and_ttl_survives_overwrite_only_with_keepttl() {
+        let mut ks = Keyspace::new(1);
+        ks.set(0, b"a", Value::string(b"1"), false);
+        assert!(ks.set_expire(0, b"a", ks.now + 10_000));
+        ks.set(0, b"a", Value::string(b"2"), true);
+        assert!(ks.expire_at(0, b"a").is_some());
+        ks.set(0, b"a", Value::string(b"3"), false);
+        assert!(ks.expire_at(0, b"a").is_none());
+        ks.set_expire(0, b"a", ks.now - 1);
+        assert!(ks.get(0, b"a").is_none());
+        assert_eq!(ks.dbsize(0), 0);
+        assert_eq!(ks.stats.expired, 1);
+    }
 }

@@ -1,6 +1,7 @@
 //! What a key holds. Strings that look like integers are stored as integers, as Redis's `int`
 //! encoding does, which makes counters small and INCR cheap.
 
+use super::compact::CompactBytes;
 use crate::num::parse_i64;
 
 /// Strings up to this length report `embstr` in OBJECT ENCODING, as in Redis.
@@ -9,8 +10,8 @@ const EMBSTR_LIMIT: usize = 44;
 /// A key's value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    /// A string stored as bytes.
-    Str(Box<[u8]>),
+    /// A string stored as bytes (inline when short).
+    Str(CompactBytes),
     /// A string whose text is the canonical decimal form of this integer.
     Int(i64),
 }
@@ -23,7 +24,17 @@ impl Value {
                 return Value::Int(n);
             }
         }
-        Value::Str(bytes.into())
+        Value::Str(CompactBytes::new(bytes))
+    }
+
+    /// Builds a string value from an owned buffer without copying long strings again.
+    pub fn string_from_vec(bytes: Vec<u8>) -> Value {
+        if bytes.len() <= 20 {
+            if let Some(n) = parse_i64(&bytes) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(CompactBytes::from(bytes))
     }
 
     /// The name TYPE reports.
@@ -53,7 +64,7 @@ impl Value {
     /// Approximate heap bytes used, for MEMORY USAGE and INFO memory.
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::Str(s) => s.len(),
+            Value::Str(s) => s.heap_size(),
             Value::Int(_) => 0,
         }
     }

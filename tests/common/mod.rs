@@ -91,7 +91,14 @@ impl Server {
                 let _ = tx.send(false);
             });
             match rx.recv_timeout(Duration::from_secs(20)) {
-                Ok(true) => return Server { port, child, dir, log },
+                Ok(true) => {
+                    return Server {
+                        port,
+                        child,
+                        dir,
+                        log,
+                    }
+                }
                 _ => {
                     let _ = child.kill();
                     let _ = child.wait();
@@ -164,7 +171,11 @@ impl Drop for Server {
 /// True if `tool` runs. When it is missing the test says so loudly and is skipped, except under
 /// CI (the `CI` variable set), where a missing tool is a failure.
 pub fn have_tool(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         if std::env::var_os("CI").is_some() {
             panic!("{tool} is required under CI but is not installed");
