@@ -59,20 +59,13 @@ pub struct Parser {
     pending: Option<Pending>,
 }
 
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let hay = &buf[from..];
-    let mut start = 0;
-    while let Some(i) = hay[start..].iter().position(|&b| b == b'\r') {
-        let at = start + i;
-        if hay.get(at + 1) == Some(&b'\n') {
-            return Some(from + at);
-        }
-        if at + 1 >= hay.len() {
-            return None;
-        }
-        start = at + 1;
-    }
-    None
+/// Where the line starting at `from` ends, found the way Redis finds it: `strchr` for the first
+/// `target` byte in a NUL-terminated buffer, so an earlier NUL byte hides the terminator (Redis
+/// then keeps waiting until the "too big" limit is reached).
+fn find_line_end(buf: &[u8], from: usize, target: u8) -> Option<usize> {
+    let hay = buf.get(from..)?;
+    let at = hay.iter().position(|&b| b == target || b == 0)?;
+    (hay[at] == target).then_some(from + at)
 }
 
 impl Parser {
@@ -104,12 +97,16 @@ impl Parser {
                         other => return Ok(other),
                     }
                 }
-                let Some(end) = find_crlf(buf, 1) else {
+                // Redis ends the count at the first '\r' and skips one more byte, whatever it is.
+                let Some(end) = find_line_end(buf, 0, b'\r') else {
                     if buf.len() > MAX_INLINE {
                         return proto_err("too big mbulk count string");
                     }
                     return Ok(None);
                 };
+                if end + 1 >= buf.len() {
+                    return Ok(None);
+                }
                 let n = match parse_i64(&buf[1..end]) {
                     Some(n) if n <= i32::MAX as i64 => n,
                     _ => return proto_err("invalid multibulk length"),
@@ -138,19 +135,20 @@ impl Parser {
             let len = match p.bulk_len {
                 Some(len) => len,
                 None => {
-                    if p.pos >= buf.len() {
+                    // As in Redis, the `$` is checked only once the whole header line is here.
+                    let Some(end) = find_line_end(buf, p.pos, b'\r') else {
+                        if buf.len().saturating_sub(p.pos) > MAX_INLINE {
+                            return proto_err("too big bulk count string");
+                        }
+                        return Ok(None);
+                    };
+                    if end + 1 >= buf.len() {
                         return Ok(None);
                     }
                     if buf[p.pos] != b'$' {
                         let got = buf[p.pos] as char;
                         return proto_err(format!("expected '$', got '{got}'"));
                     }
-                    let Some(end) = find_crlf(buf, p.pos + 1) else {
-                        if buf.len() - p.pos > MAX_INLINE {
-                            return proto_err("too big bulk count string");
-                        }
-                        return Ok(None);
-                    };
                     let len = match parse_i64(&buf[p.pos + 1..end]) {
                         Some(l) if l >= 0 && (l as u64) <= max_bulk as u64 => l as usize,
                         _ => return proto_err("invalid bulk length"),
@@ -178,7 +176,7 @@ impl Parser {
     }
 
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        let Some(nl) = find_line_end(buf, 0, b'\n') else {
             if buf.len() > MAX_INLINE {
                 return proto_err("too big inline request");
             }
@@ -200,35 +198,43 @@ fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
+/// C's `isspace` in the "C" locale (includes vertical tab, unlike `u8::is_ascii_whitespace`).
+fn c_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 /// Splits a line the way Redis's `sdssplitargs` does: whitespace separated, with "double quotes"
-/// (backslash escapes, `\xHH`) and 'single quotes'. `None` on unbalanced quotes.
+/// (backslash escapes, `\xHH`) and 'single quotes'. `None` on unbalanced quotes, or when a
+/// closing quote is followed by something other than a space. Like the C original, which works on
+/// NUL-terminated strings, the line ends at its first NUL byte.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut args = Vec::new();
     let mut i = 0;
-    let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < line.len() && c_isspace(line[i]) {
             i += 1;
         }
-        if i >= n {
+        if i >= line.len() {
             return Some(args);
         }
         let mut cur = Vec::new();
         let (mut in_dq, mut in_sq) = (false, false);
         loop {
+            let c = at(i);
             if in_dq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
-                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                if c == b'\\' && at(i + 1) == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(at(i + 2)), hex_val(at(i + 3))) {
                         cur.push(h * 16 + l);
                         i += 4;
                         continue;
                     }
                 }
-                if c == b'\\' && i + 1 < n {
+                if c == b'\\' && at(i + 1) != 0 {
                     i += 1;
                     cur.push(match line[i] {
                         b'n' => b'\n',
@@ -239,38 +245,33 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if at(i + 1) != 0 && !c_isspace(at(i + 1)) {
                         return None;
                     }
-                    in_dq = false;
                     i += 1;
                     break;
+                } else if c == 0 {
+                    return None;
                 } else {
                     cur.push(c);
                 }
             } else if in_sq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                if c == b'\\' && at(i + 1) == b'\'' {
                     i += 1;
                     cur.push(b'\'');
                 } else if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if at(i + 1) != 0 && !c_isspace(at(i + 1)) {
                         return None;
                     }
-                    in_sq = false;
                     i += 1;
                     break;
+                } else if c == 0 {
+                    return None;
                 } else {
                     cur.push(c);
                 }
             } else {
-                if i >= n {
-                    break;
-                }
-                match line[i] {
+                match c {
                     b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
@@ -279,7 +280,6 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             }
             i += 1;
         }
-        let _ = (in_dq, in_sq);
         args.push(cur);
     }
 }
@@ -339,6 +339,46 @@ mod tests {
         let mut p = Parser::new(ParseLimits { max_bulk_len: 10 });
         let mut buf = BytesMut::from(&b"*1\r\n$11\r\n"[..]);
         assert_eq!(p.next(&mut buf).unwrap_err().0, "invalid bulk length");
+    }
+
+    #[test]
+    fn framing_quirks_match_redis() {
+        // The count/length line ends at the first '\r'; the byte after it is skipped unchecked.
+        let cmds = parse_all(b"*1\rX$4\r\nPING\r\n").unwrap();
+        assert_eq!(cmds, vec![vec![Bytes::from("PING")]]);
+        let cmds = parse_all(b"*1\r\n$4\rXPING\r\n").unwrap();
+        assert_eq!(cmds, vec![vec![Bytes::from("PING")]]);
+        // The '$' is checked only once the header line is complete.
+        assert_eq!(parse_all(b"*1\r\nPING").unwrap().len(), 0);
+        assert_eq!(parse_all(b"*1\r\nP\r").unwrap().len(), 0);
+        assert_eq!(
+            parse_all(b"*1\r\nP\r\n").unwrap_err().0,
+            "expected '$', got 'P'"
+        );
+        // A NUL before the terminator hides it, as strchr does: Redis waits for more.
+        assert_eq!(parse_all(b"*1\x00\r\n$4\r\nPING\r\n").unwrap().len(), 0);
+        assert_eq!(parse_all(b"PING\x00X\r\n").unwrap().len(), 0);
+        let mut big = b"PING\x00\n".to_vec();
+        big.extend(vec![b'a'; 70000]);
+        assert_eq!(parse_all(&big).unwrap_err().0, "too big inline request");
+    }
+
+    #[test]
+    fn split_args_nul_and_c_whitespace() {
+        // Used to loop forever pushing empty arguments.
+        assert_eq!(split_args(b"a\x00b").unwrap(), vec![b"a".to_vec()]);
+        assert_eq!(split_args(b"\x00").unwrap().len(), 0);
+        assert!(split_args(b"\"ab\x00c\"").is_none());
+        // Vertical tab is skipped between arguments but, as in C, ends no unquoted argument.
+        assert_eq!(
+            split_args(b"\x0bping\x0c").unwrap(),
+            vec![b"ping\x0c".to_vec()]
+        );
+        assert_eq!(
+            split_args(b"\"a\"\x0b'b'").unwrap(),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
+        assert!(split_args(b"\"a\\").is_none());
     }
 
     #[test]
