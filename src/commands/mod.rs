@@ -175,14 +175,10 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.error(msg);
         return None;
     }
-    ctx.ks.tick();
     let start = Instant::now();
+    ctx.ks.now = ctx.shared.clock.unix_ms(start);
     let result = (spec.handler)(ctx, args);
     let micros = start.elapsed().as_micros() as u64;
-    ctx.shared
-        .stats
-        .total_commands_processed
-        .fetch_add(1, Ordering::Relaxed);
     let stat = ctx.intro.cmdstats.entry(spec.name).or_default();
     stat.calls += 1;
     stat.usec += micros;
@@ -192,29 +188,18 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.intro.count_error(&msg);
         ctx.out.error(&msg);
     }
-    if spec.flags & flags::SKIP_SLOWLOG == 0 {
-        let (threshold, max_len) = {
-            let cfg = ctx.shared.config();
-            (
-                cfg.int("slowlog-log-slower-than"),
-                cfg.int("slowlog-max-len"),
-            )
-        };
-        if threshold >= 0 && micros >= threshold as u64 {
-            let handle = &ctx.client.handle;
-            let name = handle
-                .info
-                .lock()
-                .map(|i| i.name.clone())
-                .unwrap_or_default();
-            ctx.intro.log_slow(
-                args,
-                micros,
-                handle.addr.to_string(),
-                name,
-                max_len.max(0) as usize,
-            );
-        }
+    let threshold = ctx.shared.hot.slowlog_slower_than.load(Ordering::Relaxed);
+    if threshold >= 0 && micros >= threshold as u64 && spec.flags & flags::SKIP_SLOWLOG == 0 {
+        let max_len = ctx
+            .shared
+            .hot
+            .slowlog_max_len
+            .load(Ordering::Relaxed)
+            .max(0) as usize;
+        let handle = &ctx.client.handle;
+        let name = handle.info().name;
+        ctx.intro
+            .log_slow(args, micros, handle.addr.to_string(), name, max_len);
     }
     if ctx.shared.monitor_count.load(Ordering::Relaxed) > 0
         && spec.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0

@@ -322,3 +322,30 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// redis.conf.example must load cleanly and mention every directive in the table.
+    #[test]
+    fn example_config_documents_every_directive() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/redis.conf.example");
+        let cfg = parse_startup(&[path.to_string()]).expect("redis.conf.example must load");
+        let text = std::fs::read_to_string(path).unwrap();
+        for d in table::DIRECTIVES {
+            assert!(
+                text.lines()
+                    .any(|l| l.split_whitespace().next() == Some(d.name)),
+                "redis.conf.example lacks {}",
+                d.name
+            );
+            assert_eq!(
+                cfg.get(d.name),
+                d.default,
+                "example default differs for {}",
+                d.name
+            );
+        }
+    }
+}

@@ -249,6 +249,7 @@ impl Connection {
     fn execute(&mut self, batch: &mut Vec<Vec<Bytes>>) {
         let shared = self.shared.clone();
         let mut last_cmd = None;
+        let mut executed = 0;
         {
             let mut core = shared.core();
             let core = &mut *core;
@@ -261,7 +262,10 @@ impl Connection {
                     shared: &shared,
                     out: &mut self.out,
                 };
-                last_cmd = commands::call(&mut ctx, &args).or(last_cmd);
+                if let Some(name) = commands::call(&mut ctx, &args) {
+                    last_cmd = Some(name);
+                    executed += 1;
+                }
                 match self.state.reply_mode {
                     ReplyMode::On => {}
                     ReplyMode::Off => self.out.buf.truncate(mark),
@@ -287,6 +291,10 @@ impl Connection {
                 info.last_cmd = name;
             }
         });
+        shared
+            .stats
+            .total_commands_processed
+            .fetch_add(executed, Ordering::Relaxed);
         if self.state.shutdown_requested {
             shared.request_shutdown();
         }

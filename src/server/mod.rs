@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::store::Keyspace;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -41,6 +41,73 @@ pub struct Stats {
     pub total_commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+}
+
+/// Settings read by every command, cached as atomics so the hot path never takes the config
+/// lock; refreshed whenever the configuration is written (see [`ConfigWriteGuard`]).
+#[derive(Default)]
+pub struct HotSettings {
+    /// `slowlog-log-slower-than` in microseconds (-1 disables the slow log).
+    pub slowlog_slower_than: AtomicI64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: AtomicI64,
+}
+
+impl HotSettings {
+    fn refresh(&self, cfg: &Config) {
+        self.slowlog_slower_than
+            .store(cfg.int("slowlog-log-slower-than"), Ordering::Relaxed);
+        self.slowlog_max_len
+            .store(cfg.int("slowlog-max-len"), Ordering::Relaxed);
+        crate::logging::set_level(cfg.get("loglevel"));
+    }
+}
+
+/// Write access to the configuration; on drop the cached [`HotSettings`] and the log level are
+/// refreshed, so no caller can forget to apply a change.
+pub struct ConfigWriteGuard<'a> {
+    guard: RwLockWriteGuard<'a, Config>,
+    hot: &'a HotSettings,
+}
+
+impl std::ops::Deref for ConfigWriteGuard<'_> {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for ConfigWriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Config {
+        &mut self.guard
+    }
+}
+
+impl Drop for ConfigWriteGuard<'_> {
+    fn drop(&mut self) {
+        self.hot.refresh(&self.guard);
+    }
+}
+
+/// Wall-clock milliseconds derived from the monotonic clock, so the per-command time costs one
+/// clock read (the one that also times the command for the slow log).
+pub struct Clock {
+    base: Instant,
+    base_unix_ms: i64,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            base: Instant::now(),
+            base_unix_ms: crate::store::now_ms(),
+        }
+    }
+
+    /// Unix milliseconds at `t`.
+    pub fn unix_ms(&self, t: Instant) -> i64 {
+        self.base_unix_ms + t.saturating_duration_since(self.base).as_millis() as i64
+    }
 }
 
 /// CLIENT PAUSE state.
@@ -78,6 +145,10 @@ pub struct Shared {
     pub unpaused: Notify,
     /// Path of the running executable (INFO `executable`).
     pub executable: String,
+    /// Settings the hot path reads without locking.
+    pub hot: HotSettings,
+    /// The clock commands read their time from.
+    pub clock: Clock,
 }
 
 /// Recovers a guard from a poisoned lock: a panicking handler must not take the server down.
@@ -91,6 +162,8 @@ impl Shared {
         let commands = CommandTable::new(&config.rename_commands)?;
         let dbs = config.int("databases").max(1) as usize;
         let port = config.int("port") as u16;
+        let hot = HotSettings::default();
+        hot.refresh(&config);
         Ok(Arc::new(Shared {
             core: Mutex::new(Core {
                 ks: Keyspace::new(dbs),
@@ -113,6 +186,8 @@ impl Shared {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            hot,
+            clock: Clock::new(),
         }))
     }
 
@@ -126,9 +201,12 @@ impl Shared {
         relock(self.config.read())
     }
 
-    /// Changes the configuration.
-    pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
-        relock(self.config.write())
+    /// Changes the configuration; cached settings are refreshed when the guard drops.
+    pub fn config_mut(&self) -> ConfigWriteGuard<'_> {
+        ConfigWriteGuard {
+            guard: relock(self.config.write()),
+            hot: &self.hot,
+        }
     }
 
     /// The registry of connected clients.

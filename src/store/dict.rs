@@ -254,6 +254,12 @@ impl<V> Dict<V> {
         if let Some(slot) = self.get_mut(key) {
             return Some(std::mem::replace(slot, value));
         }
+        self.insert_absent(key, value);
+        None
+    }
+
+    /// Inserts a key the caller has just looked up and not found (saves the second lookup).
+    pub fn insert_absent(&mut self, key: &[u8], value: V) {
         self.expand_if_needed();
         let ti = if self.is_rehashing() { 1 } else { 0 };
         let h = self.hash(key);
@@ -266,7 +272,6 @@ impl<V> Dict<V> {
             next,
         }));
         t.used += 1;
-        None
     }
 
     /// Removes `key`, returning the stored key and value.

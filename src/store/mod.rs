@@ -205,14 +205,23 @@ impl Keyspace {
             version: self.epoch,
             access: clock_secs(self.now),
         };
+        // KEEPTTL on a key whose time already passed keeps nothing: the old key is gone.
+        let keep_ttl = keep_ttl && !self.is_expired(db, key);
         let d = &mut self.dbs[db];
-        if let Some(slot) = d.keys.get_mut(key) {
-            *slot = entry;
-            if !keep_ttl && !d.expires.is_empty() {
-                d.expires.remove(key);
+        match d.keys.get_mut(key) {
+            Some(slot) => {
+                *slot = entry;
+                if !keep_ttl && !d.expires.is_empty() {
+                    d.expires.remove(key);
+                }
             }
-        } else {
-            d.keys.insert(key, entry);
+            None => {
+                // An expired key that is still stored keeps its TTL entry: drop it too.
+                if !d.expires.is_empty() {
+                    d.expires.remove(key);
+                }
+                d.keys.insert_absent(key, entry);
+            }
         }
     }
 
