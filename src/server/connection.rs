@@ -253,6 +253,9 @@ impl Connection {
         {
             let mut core = shared.core();
             let core = &mut *core;
+            if batch.len() > 1 {
+                prefetch_keys(&core.ks, self.state.db, batch);
+            }
             for args in std::mem::take(batch) {
                 let mark = self.out.buf.len();
                 let mut ctx = Ctx {
@@ -297,6 +300,19 @@ impl Connection {
             .fetch_add(executed, Ordering::Relaxed);
         if self.state.shutdown_requested {
             shared.request_shutdown();
+        }
+    }
+}
+
+/// Overlaps the cache misses of a pipelined batch: first the bucket slots of every command's
+/// first key, then the nodes they point to. Commands after a SELECT may use another database;
+/// their prefetch is merely wasted, never wrong.
+fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
+    for deep in [false, true] {
+        for args in batch {
+            if let Some(key) = args.get(1) {
+                ks.prefetch(db, key, deep);
+            }
         }
     }
 }

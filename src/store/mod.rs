@@ -143,6 +143,11 @@ impl Keyspace {
         Some(entry)
     }
 
+    /// Prefetches what looking up `key` will touch (see [`Dict::prefetch`]).
+    pub fn prefetch(&self, db: usize, key: &[u8], deep: bool) {
+        self.dbs[db].keys.prefetch(key, deep);
+    }
+
     /// Looks a key up for reading: expired keys read as missing, the access time is refreshed and
     /// the hit/miss counters move.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
