@@ -338,12 +338,30 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN-family cursor (`ERR invalid cursor` otherwise).
+/// Parses a SCAN-family cursor the way Redis 7.0 does with `strtoul`: an optional sign, decimal
+/// digits (none at all reads as 0), a negative value wraps around, and leading spaces, trailing
+/// garbage or overflow give `ERR invalid cursor`.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("invalid cursor"))
+    let invalid = || CmdError::err("invalid cursor");
+    if arg.is_empty() {
+        return Ok(0);
+    }
+    let (neg, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -525,6 +543,9 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = arg_str(&args[1]).to_ascii_lowercase();
     if sub == "help" {
+        if args.len() != 2 {
+            return Err(CmdError::Arity("object|help".into()));
+        }
         let lines = [
             "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "ENCODING <key>",
