@@ -2,6 +2,7 @@
 //! and one file per command family. Handlers receive a [`Ctx`] holding the locked keyspace, the
 //! calling client and the server, and write their reply straight into the client's output.
 
+pub mod bitops;
 pub mod connection;
 pub mod keys;
 pub mod server_cmds;

@@ -133,6 +133,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::keys::COMMANDS,
         super::connection::COMMANDS,
         super::server_cmds::COMMANDS,
+        super::bitops::COMMANDS,
     ]
     .into_iter()
     .flatten()
