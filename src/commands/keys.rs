@@ -580,6 +580,7 @@ fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let lfu = ctx.shared.config().get("maxmemory-policy").contains("lfu");
     let db = ctx.db();
+    let limits = ctx.limits();
     let now_secs = (ctx.ks.now / 1000) as u32;
     let Some(entry) = ctx.ks.peek_entry(db, &args[2]) else {
         ctx.out.null();
@@ -587,7 +588,7 @@ fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     match sub.as_str() {
         "encoding" => {
-            let enc = entry.value.encoding();
+            let enc = entry.value.encoding(&limits);
             ctx.out.bulk(enc.as_bytes());
         }
         "refcount" => {

@@ -10,11 +10,13 @@ pub mod strings;
 pub mod table;
 
 use crate::protocol::Out;
-use crate::server::{ClientState, Introspection, Shared};
+use crate::server::{
+    BlockedClient, BlockedClients, ClientState, Core, Introspection, Shared, TimeoutReply,
+};
 use crate::store::Keyspace;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use table::flags;
 pub use table::{CommandSpec, CommandTable};
 
@@ -24,6 +26,8 @@ pub struct Ctx<'a> {
     pub ks: &'a mut Keyspace,
     /// Command statistics and the slow log.
     pub intro: &'a mut Introspection,
+    /// Clients parked by blocking commands.
+    pub blocked: &'a mut BlockedClients,
     /// The client issuing the command.
     pub client: &'a mut ClientState,
     /// Server-wide state: config, client registry, statistics.
@@ -32,8 +36,61 @@ pub struct Ctx<'a> {
     pub out: &'a mut Out,
 }
 
-impl Ctx<'_> {
-    /// The client's selected database.
+impl<'a> Ctx<'a> {
+    /// A context over the locked `core` for `client`.
+    pub fn new(
+        core: &'a mut Core,
+        client: &'a mut ClientState,
+        shared: &'a Shared,
+        out: &'a mut Out,
+    ) -> Self {
+        Ctx {
+            ks: &mut core.ks,
+            intro: &mut core.intro,
+            blocked: &mut core.blocked,
+            client,
+            shared,
+            out,
+        }
+    }
+
+    /// Records a successful change of `key`, whose keyspace event is `event` of class `class`
+    /// (the `notify-keyspace-events` letter: `$` strings, `l` lists, `h` hashes, `s` sets, `z`
+    /// sorted sets, `g` generic): counts it for persistence, breaks WATCHes on the key and wakes
+    /// clients blocked on it. Every write handler calls this once per key it changed.
+    pub fn wrote(&mut self, class: u8, event: &'static str, key: &[u8]) {
+        let _ = (class, event);
+        self.ks.dirty += 1;
+        let db = self.db();
+        self.ks.signal_modified(db, key);
+        self.blocked.signal(db, key);
+    }
+
+    /// Parks the client until one of `keys` receives data or `timeout` passes (`None`: forever);
+    /// `args` is the command to run again then. Inside EXEC nothing blocks: the timeout reply is
+    /// sent at once, as Redis does. The handler writes no reply when it blocks.
+    pub fn block(
+        &mut self,
+        args: &[Bytes],
+        keys: &[Bytes],
+        timeout: Option<Duration>,
+        on_timeout: TimeoutReply,
+    ) {
+        if self.client.in_exec {
+            write_timeout_reply(self.out, on_timeout);
+            return;
+        }
+        self.client.blocked = Some(BlockedClient {
+            handle: self.client.handle.clone(),
+            db: self.client.db,
+            resp: self.out.resp,
+            args: args.to_vec(),
+            keys: keys.to_vec(),
+            deadline: timeout.map(|d| Instant::now() + d),
+            on_timeout,
+        });
+    }
+
     pub fn db(&self) -> usize {
         self.client.db
     }
@@ -41,6 +98,61 @@ impl Ctx<'_> {
     /// Counts `n` changes for persistence (`rdb_changes_since_last_save`).
     pub fn dirty(&mut self, n: u64) {
         self.ks.dirty += n;
+    }
+
+    /// The collection encoding thresholds currently configured.
+    pub fn limits(&self) -> crate::store::EncodingLimits {
+        self.shared.hot.encoding_limits()
+    }
+}
+
+/// Writes what a blocked client receives when its time is up.
+pub fn write_timeout_reply(out: &mut Out, reply: TimeoutReply) {
+    match reply {
+        TimeoutReply::NullArray => out.null_array(),
+        TimeoutReply::Null => out.null(),
+    }
+}
+
+/// Parses a blocking command's timeout in seconds (fractions allowed; 0 = forever), with Redis's
+/// errors.
+pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
+    let secs = crate::num::parse_f64(arg)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    Duration::try_from_secs_f64(secs)
+        .map(Some)
+        .map_err(|_| CmdError::err("timeout is out of range"))
+}
+
+/// Runs again the commands of clients blocked on keys that received writes, in arrival order,
+/// and pushes their replies; repeats while serving makes more keys ready (BLMOVE into a list
+/// someone else waits on). Called after each top-level command, under the same lock.
+pub fn serve_blocked(core: &mut Core, shared: &Shared) {
+    while core.blocked.has_ready() {
+        for (db, key) in core.blocked.take_ready() {
+            for id in core.blocked.waiters(db, &key) {
+                let Some(waiter) = core.blocked.remove(id) else {
+                    continue;
+                };
+                let mut state = ClientState::new(waiter.handle.clone(), true);
+                state.db = waiter.db;
+                let mut out = Out::new(waiter.resp);
+                let mut ctx = Ctx::new(core, &mut state, shared, &mut out);
+                call(&mut ctx, &waiter.args);
+                if state.blocked.is_some() {
+                    core.blocked.add(waiter, true);
+                } else {
+                    waiter.handle.unblock(out.buf.freeze());
+                }
+            }
+        }
     }
 }
 

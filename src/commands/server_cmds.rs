@@ -903,6 +903,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         ("object", 3) => {
             let db = ctx.db();
+            let limits = ctx.limits();
             let now = (ctx.ks.now / 1000) as u32;
             let Some(e) = ctx.ks.peek_entry(db, &args[2]) else {
                 return Err(CmdError::err("no such key"));
@@ -910,7 +911,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let text = format!(
                 "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 e as *const _ as usize,
-                e.value.encoding(),
+                e.value.encoding(&limits),
                 e.value.heap_size().max(1),
                 e.access & 0xFF_FFFF,
                 now.saturating_sub(e.access)

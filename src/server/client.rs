@@ -71,7 +71,16 @@ pub struct ClientHandle {
     pub info: Mutex<ClientInfo>,
     killed: AtomicBool,
     kill: Notify,
-    push: mpsc::UnboundedSender<Bytes>,
+    push: mpsc::UnboundedSender<Push>,
+}
+
+/// Bytes delivered to a connection outside its own request/reply flow.
+#[derive(Debug)]
+pub enum Push {
+    /// MONITOR lines, pub/sub messages: written as they come.
+    Data(Bytes),
+    /// The reply that ends a blocking command (served by a writer, CLIENT UNBLOCK, ...).
+    Unblocked(Bytes),
 }
 
 impl ClientHandle {
@@ -80,7 +89,7 @@ impl ClientHandle {
         id: u64,
         addr: SocketAddr,
         laddr: SocketAddr,
-    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Bytes>) {
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Push>) {
         let (push, rx) = mpsc::unbounded_channel();
         let now = Instant::now();
         let handle = ClientHandle {
@@ -135,7 +144,12 @@ impl ClientHandle {
     /// Queues bytes to be written to this client outside the request/reply flow (MONITOR lines,
     /// pub/sub messages).
     pub fn push(&self, bytes: Bytes) {
-        let _ = self.push.send(bytes);
+        let _ = self.push.send(Push::Data(bytes));
+    }
+
+    /// Ends this client's blocking command with `reply`.
+    pub fn unblock(&self, reply: Bytes) {
+        let _ = self.push.send(Push::Unblocked(reply));
     }
 }
 
@@ -158,6 +172,10 @@ pub struct ClientState {
     pub shutdown_requested: bool,
     /// Connection kind (normal until it becomes a replica or master link).
     pub kind: ClientKind,
+    /// Set by a blocking command that found nothing to do; the connection parks the client.
+    pub blocked: Option<super::BlockedClient>,
+    /// True while EXEC runs the queued commands: blocking commands then answer at once.
+    pub in_exec: bool,
 }
 
 impl ClientState {
@@ -172,6 +190,8 @@ impl ClientState {
             monitor: false,
             shutdown_requested: false,
             kind: ClientKind::Normal,
+            blocked: None,
+            in_exec: false,
         }
     }
 

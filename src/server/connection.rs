@@ -2,16 +2,18 @@
 //! under one lock acquisition, write the replies, repeat. While replies are being written the
 //! task does not read, so a client that pipelines without reading cannot grow server memory.
 
-use super::{ClientHandle, ClientKind, ClientState, ReplyMode, Shared};
+use super::{ClientHandle, ClientKind, ClientState, Push, ReplyMode, Shared};
 use crate::commands::{self, Ctx};
 use crate::protocol::{Out, ParseLimits, Parser};
 use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 /// Most requests executed under one lock acquisition, so one deep pipeline cannot monopolise the
@@ -86,11 +88,17 @@ async fn serve(
         state: ClientState::new(handle.clone(), authenticated),
         out: Out::default(),
         shared: shared.clone(),
+        pending: VecDeque::new(),
     };
     if let Err(reason) = conn.run(stream, push_rx).await {
         debug!("Client id={id} addr={addr} closed: {reason}");
     }
     shared.clients().remove(&id);
+    {
+        let mut core = shared.core();
+        core.blocked.remove(id);
+        core.ks.unwatch_all(id);
+    }
     if conn.state.monitor {
         shared.remove_monitor(id);
     }
@@ -103,13 +111,15 @@ struct Connection {
     state: ClientState,
     out: Out,
     shared: Arc<Shared>,
+    /// Parsed requests not executed yet (the rest of a batch after a blocking command).
+    pending: VecDeque<Vec<Bytes>>,
 }
 
 impl Connection {
     async fn run(
         &mut self,
         mut stream: TcpStream,
-        mut push_rx: tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+        mut push_rx: mpsc::UnboundedReceiver<Push>,
     ) -> Result<(), String> {
         let handle = self.state.handle.clone();
         let (limits, query_limit) = {
@@ -123,31 +133,26 @@ impl Connection {
         };
         let mut parser = Parser::new(limits);
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
-        let mut batch: Vec<Vec<Bytes>> = Vec::new();
+        let mut protocol_error = None;
         loop {
-            let mut protocol_error = None;
-            let mut capped = false;
-            loop {
-                match parser.next(&mut rbuf) {
-                    Ok(Some(args)) => {
-                        batch.push(args);
-                        if batch.len() >= MAX_BATCH {
-                            capped = true;
+            let blocked = self.block_deadline().is_some();
+            if !blocked && protocol_error.is_none() {
+                while self.pending.len() < MAX_BATCH {
+                    match parser.next(&mut rbuf) {
+                        Ok(Some(args)) => self.pending.push_back(args),
+                        Ok(None) => break,
+                        Err(e) => {
+                            protocol_error = Some(e);
                             break;
                         }
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        protocol_error = Some(e);
-                        break;
-                    }
                 }
             }
-            if !batch.is_empty() {
-                self.wait_while_paused(&batch).await;
-                self.execute(&mut batch);
+            if !blocked && !self.pending.is_empty() {
+                self.wait_while_paused().await;
+                self.execute();
             }
-            if let Some(e) = &protocol_error {
+            if let (Some(e), true) = (&protocol_error, self.pending.is_empty()) {
                 info!(
                     "Protocol error ({}) from client: id={} addr={}",
                     e.0, handle.id, handle.addr
@@ -168,11 +173,16 @@ impl Connection {
                 );
                 return Err("query buffer limit".into());
             }
-            if capped {
-                // More complete requests may be buffered than one batch took: run them first.
+            let deadline = self.block_deadline();
+            if deadline.is_none() && !self.pending.is_empty() {
+                // More complete requests are buffered than one batch took: run them first.
                 continue;
             }
-            let timeout = self.idle_timeout();
+            let idle = if deadline.is_some() {
+                None
+            } else {
+                self.idle_timeout()
+            };
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
                 rbuf.reserve(READ_CHUNK);
             }
@@ -185,19 +195,45 @@ impl Connection {
                     Err(e) => return Err(e.to_string()),
                 },
                 msg = push_rx.recv() => {
-                    if let Some(bytes) = msg {
-                        self.out.raw(&bytes);
+                    if let Some(msg) = msg {
+                        self.take_push(msg);
                         while let Ok(more) = push_rx.try_recv() {
-                            self.out.raw(&more);
+                            self.take_push(more);
                         }
                     }
                 }
                 _ = handle.killed() => return Ok(()),
-                _ = sleep_or_forever(timeout) => {
+                _ = sleep_or_forever(idle) => {
                     info!("Closing idle client id={} addr={}", handle.id, handle.addr);
                     return Ok(());
                 }
+                _ = sleep_until_or_forever(deadline) => self.block_timed_out(),
             }
+        }
+    }
+
+    /// When the current blocking command gives up, if the client is blocked.
+    fn block_deadline(&self) -> Option<Option<Instant>> {
+        self.state.blocked.as_ref().map(|b| b.deadline)
+    }
+
+    fn take_push(&mut self, msg: Push) {
+        match msg {
+            Push::Data(bytes) => self.out.raw(&bytes),
+            Push::Unblocked(reply) => {
+                self.state.blocked = None;
+                self.out.raw(&reply);
+            }
+        }
+    }
+
+    /// The blocking command's time is up: answer its timeout reply, unless a writer served it
+    /// in the meantime (then its reply is already on the way through the push channel).
+    fn block_timed_out(&mut self) {
+        let removed = self.shared.core().blocked.remove(self.state.id());
+        if let Some(waiter) = removed {
+            self.state.blocked = None;
+            commands::write_timeout_reply(&mut self.out, waiter.on_timeout);
         }
     }
 
@@ -226,10 +262,10 @@ impl Connection {
     }
 
     /// CLIENT PAUSE: hold the batch while a pause covering it is in effect.
-    async fn wait_while_paused(&self, batch: &[Vec<Bytes>]) {
+    async fn wait_while_paused(&self) {
         while let Some(pause) = self.shared.pause() {
             let affected = pause.all
-                || batch.iter().any(|args| {
+                || self.pending.iter().any(|args| {
                     self.shared.commands.lookup(&args[0]).is_some_and(|c| {
                         c.is_write() || c.flags & commands::table::flags::MAY_REPLICATE != 0
                     })
@@ -245,26 +281,21 @@ impl Connection {
         }
     }
 
-    /// Runs a batch of requests under one acquisition of the keyspace lock.
-    fn execute(&mut self, batch: &mut Vec<Vec<Bytes>>) {
+    /// Runs the pending requests under one acquisition of the keyspace lock, stopping early at
+    /// a command that blocks the client.
+    fn execute(&mut self) {
         let shared = self.shared.clone();
         let mut last_cmd = None;
         let mut executed = 0;
         {
             let mut core = shared.core();
             let core = &mut *core;
-            if batch.len() > 1 {
-                prefetch_keys(&core.ks, self.state.db, batch);
+            if self.pending.len() > 1 {
+                prefetch_keys(&core.ks, self.state.db, self.pending.make_contiguous());
             }
-            for args in std::mem::take(batch) {
+            while let Some(args) = self.pending.pop_front() {
                 let mark = self.out.buf.len();
-                let mut ctx = Ctx {
-                    ks: &mut core.ks,
-                    intro: &mut core.intro,
-                    client: &mut self.state,
-                    shared: &shared,
-                    out: &mut self.out,
-                };
+                let mut ctx = Ctx::new(core, &mut self.state, &shared, &mut self.out);
                 if let Some(name) = commands::call(&mut ctx, &args) {
                     last_cmd = Some(name);
                     executed += 1;
@@ -277,7 +308,15 @@ impl Connection {
                         self.state.reply_mode = ReplyMode::On;
                     }
                 }
+                if core.blocked.has_ready() {
+                    commands::serve_blocked(core, &shared);
+                }
+                if let Some(waiter) = &self.state.blocked {
+                    core.blocked.add(waiter.clone(), false);
+                    break;
+                }
                 if self.state.close_after_reply || self.state.shutdown_requested {
+                    self.pending.clear();
                     break;
                 }
             }
@@ -314,6 +353,13 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
                 ks.prefetch(db, key, deep);
             }
         }
+    }
+}
+
+async fn sleep_until_or_forever(deadline: Option<Option<Instant>>) {
+    match deadline {
+        Some(Some(at)) => tokio::time::sleep_until(at.into()).await,
+        _ => std::future::pending().await,
     }
 }
 

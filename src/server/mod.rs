@@ -1,16 +1,18 @@
 //! The server: listeners, the shared state every connection sees, the periodic cron, and
 //! graceful shutdown.
 
+mod blocking;
 mod client;
 mod connection;
 pub mod introspection;
 
-pub use client::{ClientHandle, ClientInfo, ClientKind, ClientState, ReplyMode};
+pub use blocking::{BlockedClient, BlockedClients, TimeoutReply};
+pub use client::{ClientHandle, ClientInfo, ClientKind, ClientState, Push, ReplyMode};
 pub use introspection::{CmdStat, Introspection};
 
 use crate::commands::CommandTable;
 use crate::config::Config;
-use crate::store::Keyspace;
+use crate::store::{EncodingLimits, Keyspace};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -31,6 +33,8 @@ pub struct Core {
     pub ks: Keyspace,
     /// Per-command statistics and the slow log.
     pub intro: Introspection,
+    /// Clients parked by blocking commands.
+    pub blocked: BlockedClients,
 }
 
 /// Server-wide counters read by INFO.
@@ -51,6 +55,8 @@ pub struct HotSettings {
     pub slowlog_slower_than: AtomicI64,
     /// `slowlog-max-len`.
     pub slowlog_max_len: AtomicI64,
+    /// The collection encoding thresholds, in [`EncodingLimits`] field order.
+    encoding: [AtomicI64; 6],
 }
 
 impl HotSettings {
@@ -60,6 +66,22 @@ impl HotSettings {
         self.slowlog_max_len
             .store(cfg.int("slowlog-max-len"), Ordering::Relaxed);
         crate::logging::set_level(cfg.get("loglevel"));
+    }
+}
+
+impl HotSettings {
+    /// The current collection encoding thresholds.
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        let v = |i: usize| self.encoding[i].load(Ordering::Relaxed);
+        let u = |i: usize| v(i).max(0) as usize;
+        EncodingLimits {
+            hash_max_listpack_entries: u(0),
+            hash_max_listpack_value: u(1),
+            zset_max_listpack_entries: u(2),
+            zset_max_listpack_value: u(3),
+            set_max_intset_entries: u(4),
+            list_max_listpack_size: v(5),
+        }
     }
 }
 
@@ -168,6 +190,7 @@ impl Shared {
             core: Mutex::new(Core {
                 ks: Keyspace::new(dbs),
                 intro: Introspection::new(crate::store::now_ms() / 1000),
+                blocked: BlockedClients::default(),
             }),
             config: RwLock::new(config),
             commands,

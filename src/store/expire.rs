@@ -46,8 +46,7 @@ impl Keyspace {
                 d.expire_cursor = cursor;
                 let n_expired = expired_keys.len();
                 for key in expired_keys {
-                    self.remove_entry(db, &key);
-                    self.stats.expired += 1;
+                    self.expire_entry(db, &key);
                     deleted.push((db, key));
                 }
                 total_sampled += sampled;

@@ -8,11 +8,21 @@ mod compact;
 mod dict;
 mod expire;
 pub mod glob;
+mod hash;
+mod list;
+mod set;
 mod value;
+mod watch;
+mod zset;
 
 pub use compact::CompactBytes;
 pub use dict::{hash_bytes, Dict};
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
 pub use value::Value;
+pub use watch::Watches;
+pub use zset::ZSet;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -24,6 +34,33 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// The thresholds that decide compact collection encodings (the `*-max-listpack-*` and
+/// `set-max-intset-entries` directives), passed to the types when they decide or report one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodingLimits {
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    /// `list-max-listpack-size`: negative = node size class (-1 4kb .. -5 64kb), positive = entries.
+    pub list_max_listpack_size: i64,
+}
+
+impl Default for EncodingLimits {
+    /// Redis 7.0's defaults.
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            list_max_listpack_size: -2,
+        }
+    }
 }
 
 /// A key's slot in a database.
@@ -79,6 +116,8 @@ pub struct Keyspace {
     pub stats: KeyspaceStats,
     /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: bool,
+    /// WATCHed keys and broken transactions.
+    watches: Watches,
     rng: SmallRng,
 }
 
@@ -97,6 +136,7 @@ impl Keyspace {
             is_replica: false,
             stats: KeyspaceStats::default(),
             active_expire: true,
+            watches: Watches::default(),
             rng: SmallRng::from_entropy(),
         }
     }
@@ -128,10 +168,16 @@ impl Keyspace {
             return false;
         }
         if !self.is_replica {
-            self.remove_entry(db, key);
-            self.stats.expired += 1;
+            self.expire_entry(db, key);
         }
         true
+    }
+
+    /// Removes a key because its time passed (lazily or from the cron).
+    fn expire_entry(&mut self, db: usize, key: &[u8]) {
+        self.remove_entry(db, key);
+        self.stats.expired += 1;
+        self.signal_modified(db, key);
     }
 
     fn remove_entry(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
@@ -291,6 +337,7 @@ impl Keyspace {
 
     /// Empties one database; returns the number of keys removed.
     pub fn flush_db(&mut self, db: usize) -> usize {
+        self.signal_flushed(db);
         let old = std::mem::take(&mut self.dbs[db]);
         let n = old.keys.len();
         if n > 1024 {
@@ -306,6 +353,8 @@ impl Keyspace {
 
     /// Exchanges two databases (SWAPDB).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.signal_flushed(a);
+        self.signal_flushed(b);
         self.dbs.swap(a, b);
     }
 

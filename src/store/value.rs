@@ -2,6 +2,7 @@
 //! encoding does, which makes counters small and INCR cheap.
 
 use super::compact::CompactBytes;
+use super::{EncodingLimits, Hash, List, Set, ZSet};
 use crate::num::parse_i64;
 
 /// Strings up to this length report `embstr` in OBJECT ENCODING, as in Redis.
@@ -14,6 +15,14 @@ pub enum Value {
     Str(CompactBytes),
     /// A string whose text is the canonical decimal form of this integer.
     Int(i64),
+    /// A list.
+    List(Box<List>),
+    /// A hash.
+    Hash(Box<Hash>),
+    /// A set.
+    Set(Box<Set>),
+    /// A sorted set.
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -41,15 +50,23 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) | Value::Int(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
-    /// The name OBJECT ENCODING reports.
-    pub fn encoding(&self) -> &'static str {
+    /// The name OBJECT ENCODING reports; collection encodings depend on the configured limits.
+    pub fn encoding(&self, limits: &EncodingLimits) -> &'static str {
         match self {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
             Value::Str(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(limits),
+            Value::Set(s) => s.encoding(limits),
+            Value::ZSet(z) => z.encoding(limits),
         }
     }
 
@@ -58,6 +75,7 @@ impl Value {
         match self {
             Value::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
             Value::Int(n) => Some(std::borrow::Cow::Owned(n.to_string().into_bytes())),
+            _ => None,
         }
     }
 
@@ -66,6 +84,10 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::Int(_) => 0,
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
