@@ -4,10 +4,14 @@
 
 pub mod bitops;
 pub mod connection;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 use crate::protocol::Out;
 use crate::server::{

@@ -134,6 +134,10 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::connection::COMMANDS,
         super::server_cmds::COMMANDS,
         super::bitops::COMMANDS,
+        super::lists::COMMANDS,
+        super::hashes::COMMANDS,
+        super::sets::COMMANDS,
+        super::zsets::COMMANDS,
     ]
     .into_iter()
     .flatten()
