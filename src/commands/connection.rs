@@ -184,7 +184,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     }
     if !ctx.client.authenticated {
-        return Err(CmdError::Msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
+        return Err(CmdError::Msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
     }
     if let Some(name) = name {
         ctx.client.handle.update(|i| i.name = name);
@@ -323,9 +323,11 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         Some(opt) if is_opt(opt, "id") && args.len() > 3 => {
             let mut list = Vec::new();
             for a in &args[3..] {
+                // Any integer is accepted; ids that match no client are skipped.
                 match arg_i64(a) {
                     Ok(n) if n > 0 => list.push(n as u64),
-                    _ => return Err(CmdError::err("Invalid client ID")),
+                    Ok(_) => {}
+                    Err(_) => return Err(CmdError::err("Invalid client ID")),
                 }
             }
             ids = Some(list);
@@ -382,6 +384,9 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         } else if is_opt(opt, "type") {
             kind = Some(kind_from_name(val)?);
         } else if is_opt(opt, "user") {
+            if &val[..] != b"default" {
+                return Err(CmdError::err(format!("No such user '{}'", arg_str(val))));
+            }
             user = Some(arg_str(val).into_owned());
         } else if is_opt(opt, "skipme") {
             skipme = match arg_str(val).to_ascii_lowercase().as_str() {
@@ -482,7 +487,13 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "pause" => {
-            arity(args.len() == 3 || args.len() == 4)?;
+            arity(args.len() >= 3)?;
+            if args.len() > 4 {
+                return Err(CmdError::err(format!(
+                    "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                    arg_str(&args[1])
+                )));
+            }
             let ms = arg_i64(&args[2])
                 .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
             if ms < 0 {
@@ -492,7 +503,7 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 None => true,
                 Some(m) if is_opt(m, "all") => true,
                 Some(m) if is_opt(m, "write") => false,
-                Some(_) => return Err(CmdError::Syntax),
+                Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
             };
             ctx.shared.set_pause(Some(Pause {
                 until: Instant::now() + Duration::from_millis(ms as u64),

@@ -285,10 +285,10 @@ fn del(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let mut n = 0;
     for key in &args[1..] {
         if ctx.ks.delete(db, key) {
+            ctx.wrote(b'g', "del", key);
             n += 1;
         }
     }
-    ctx.dirty(n as u64);
     ctx.out.int(n);
     Ok(())
 }
@@ -448,7 +448,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Result<bool, CmdEr
     if let Some(at) = ttl {
         ctx.ks.set_expire(db, dst, at);
     }
-    ctx.dirty(1);
+    ctx.ks.signal_modified(db, src);
+    ctx.wrote(b'g', "rename_to", dst);
     Ok(true)
 }
 
@@ -513,9 +514,16 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if let Some(at) = ttl {
         ctx.ks.set_expire(dst_db, dst, at);
     }
-    ctx.dirty(1);
+    wrote_in(ctx, dst_db, b"copy_to", dst);
     ctx.out.int(1);
     Ok(())
+}
+
+/// [`Ctx::wrote`] for a key in another database than the client's (COPY DB, MOVE).
+fn wrote_in(ctx: &mut Ctx, db: usize, _event: &[u8], key: &[u8]) {
+    ctx.ks.dirty += 1;
+    ctx.ks.signal_modified(db, key);
+    ctx.blocked.signal(db, key);
 }
 
 fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -535,7 +543,8 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ctx.ks.set_expire(dst_db, key, at);
         }
     }
-    ctx.dirty(1);
+    ctx.ks.signal_modified(src_db, key);
+    wrote_in(ctx, dst_db, b"move_to", key);
     ctx.out.int(1);
     Ok(())
 }
@@ -682,10 +691,11 @@ fn expire_generic(
     }
     if when <= ctx.ks.now && !ctx.ks.is_replica {
         ctx.ks.delete(db, key);
+        ctx.wrote(b'g', "del", key);
     } else {
         ctx.ks.set_expire(db, key, when);
+        ctx.wrote(b'g', "expire", key);
     }
-    ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
 }
@@ -746,7 +756,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let db = ctx.db();
     let removed = ctx.ks.persist(db, &args[1]);
     if removed {
-        ctx.dirty(1);
+        ctx.wrote(b'g', "persist", &args[1]);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -770,6 +780,9 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let b = db_index(ctx, &args[2], Some("invalid second DB index"))?;
     ctx.ks.swap_dbs(a, b);
     ctx.dirty(1);
+    // Clients blocked on keys of either database may now find data.
+    ctx.blocked.signal_db(a);
+    ctx.blocked.signal_db(b);
     ctx.out.ok();
     Ok(())
 }

@@ -366,7 +366,7 @@ pub fn store_string(ctx: &mut Ctx, key: &[u8], value: &[u8], expiry: Expiry) {
     if let Expiry::At(at) = expiry {
         ctx.ks.set_expire(db, key, at);
     }
-    ctx.dirty(1);
+    ctx.wrote(b'$', "set", key);
 }
 
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -446,7 +446,7 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if old.is_some() {
         let db = ctx.db();
         ctx.ks.delete(db, &args[1]);
-        ctx.dirty(1);
+        ctx.wrote(b'g', "del", &args[1]);
     }
     reply_opt(ctx, old);
     Ok(())
@@ -469,14 +469,14 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     match expiry {
         Some(Expiry::At(at)) if at <= ctx.ks.now && !ctx.ks.is_replica => {
             ctx.ks.delete(db, &args[1]);
-            ctx.dirty(1);
+            ctx.wrote(b'g', "del", &args[1]);
         }
         Some(Expiry::At(at)) => {
             ctx.ks.set_expire(db, &args[1], at);
-            ctx.dirty(1);
+            ctx.wrote(b'g', "expire", &args[1]);
         }
         Some(Expiry::Persist) if ctx.ks.persist(db, &args[1]) => {
-            ctx.dirty(1);
+            ctx.wrote(b'g', "persist", &args[1]);
         }
         _ => {}
     }
@@ -544,7 +544,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             n
         }
     };
-    ctx.dirty(1);
+    ctx.wrote(b'$', "append", &args[1]);
     ctx.out.int(new_len as i64);
     Ok(())
 }
@@ -571,7 +571,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
         Some(v) => *v = Value::Int(new),
         None => ctx.ks.set(db, key, Value::Int(new), false),
     }
-    ctx.dirty(1);
+    ctx.wrote(b'$', "incrby", key);
     ctx.out.int(new);
     Ok(())
 }
@@ -620,7 +620,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         Value::Str(CompactBytes::new(text.as_bytes())),
         true,
     );
-    ctx.dirty(1);
+    ctx.wrote(b'$', "incrbyfloat", &args[1]);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }
