@@ -136,6 +136,19 @@ fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// Physical memory of the machine, from /proc/meminfo.
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
 /// (user, system) CPU seconds of this process, from /proc.
 fn cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -269,6 +282,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
         "memory" => {
             let rss = rss_bytes();
             let maxmemory = cfg.int("maxmemory") as u64;
+            let total_mem = total_system_memory();
             s.push_str("# Memory\r\n");
             field!("used_memory", rss);
             field!("used_memory_human", human_bytes(rss));
@@ -276,17 +290,62 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("used_memory_rss_human", human_bytes(rss));
             field!("used_memory_peak", rss);
             field!("used_memory_peak_human", human_bytes(rss));
+            field!("used_memory_peak_perc", "100.00%");
+            field!("used_memory_overhead", 0);
+            field!("used_memory_startup", 0);
+            field!("used_memory_dataset", rss);
+            field!("used_memory_dataset_perc", "100.00%");
+            field!("allocator_allocated", rss);
+            field!("allocator_active", rss);
+            field!("allocator_resident", rss);
+            field!("total_system_memory", total_mem);
+            field!("total_system_memory_human", human_bytes(total_mem));
+            field!("used_memory_lua", 0);
+            field!("used_memory_vm_eval", 0);
+            field!("used_memory_lua_human", "0B");
+            field!("used_memory_scripts_eval", 0);
+            field!("number_of_cached_scripts", 0);
+            field!("number_of_functions", 0);
+            field!("number_of_libraries", 0);
+            field!("used_memory_vm_functions", 0);
+            field!("used_memory_vm_total", 0);
+            field!("used_memory_vm_total_human", "0B");
+            field!("used_memory_functions", 0);
+            field!("used_memory_scripts", 0);
+            field!("used_memory_scripts_human", "0B");
             field!("maxmemory", maxmemory);
             field!("maxmemory_human", human_bytes(maxmemory));
             field!("maxmemory_policy", cfg.get("maxmemory-policy"));
+            field!("allocator_frag_ratio", "1.00");
+            field!("allocator_frag_bytes", 0);
+            field!("allocator_rss_ratio", "1.00");
+            field!("allocator_rss_bytes", 0);
+            field!("rss_overhead_ratio", "1.00");
+            field!("rss_overhead_bytes", 0);
             field!("mem_fragmentation_ratio", "1.00");
+            field!("mem_fragmentation_bytes", 0);
+            field!("mem_not_counted_for_evict", 0);
+            field!("mem_replication_backlog", 0);
+            field!("mem_total_replication_buffers", 0);
+            field!("mem_clients_slaves", 0);
+            field!("mem_clients_normal", 0);
+            field!("mem_cluster_links", 0);
+            field!("mem_aof_buffer", 0);
             field!("mem_allocator", "libc");
+            field!("active_defrag_running", 0);
             field!("lazyfree_pending_objects", 0);
+            field!("lazyfreed_objects", 0);
         }
         "persistence" => {
             s.push_str("# Persistence\r\n");
             field!("loading", 0);
             field!("async_loading", 0);
+            field!("current_cow_peak", 0);
+            field!("current_cow_size", 0);
+            field!("current_cow_size_age", 0);
+            field!("current_fork_perc", "0.00");
+            field!("current_save_keys_processed", 0);
+            field!("current_save_keys_total", 0);
             field!("rdb_changes_since_last_save", ctx.ks.dirty);
             field!("rdb_bgsave_in_progress", 0);
             field!("rdb_last_save_time", ctx.intro.last_save);
@@ -294,13 +353,21 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("rdb_last_bgsave_time_sec", -1);
             field!("rdb_current_bgsave_time_sec", -1);
             field!("rdb_saves", 0);
+            field!("rdb_last_cow_size", 0);
+            field!("rdb_last_load_keys_expired", 0);
+            field!("rdb_last_load_keys_loaded", 0);
             field!("aof_enabled", 0);
             field!("aof_rewrite_in_progress", 0);
             field!("aof_rewrite_scheduled", 0);
             field!("aof_last_rewrite_time_sec", -1);
             field!("aof_current_rewrite_time_sec", -1);
             field!("aof_last_bgrewrite_status", "ok");
+            field!("aof_rewrites", 0);
+            field!("aof_rewrites_consecutive_failures", 0);
             field!("aof_last_write_status", "ok");
+            field!("aof_last_cow_size", 0);
+            field!("module_fork_in_progress", 0);
+            field!("module_fork_last_cow_size", 0);
         }
         "stats" => {
             use std::sync::atomic::Ordering::Relaxed;
@@ -337,8 +404,11 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
                 format!("{:.2}", ks.expired_stale_perc * 100.0)
             );
             field!("expired_time_cap_reached_count", 0);
+            field!("expire_cycle_cpu_milliseconds", 0);
             field!("evicted_keys", 0);
             field!("evicted_clients", 0);
+            field!("total_eviction_exceeded_time", 0);
+            field!("current_eviction_exceeded_time", 0);
             field!("keyspace_hits", ks.hits);
             field!("keyspace_misses", ks.misses);
             field!("pubsub_channels", 0);
@@ -346,7 +416,26 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("pubsubshard_channels", 0);
             field!("latest_fork_usec", 0);
             field!("total_forks", 0);
+            field!("migrate_cached_sockets", 0);
+            field!("slave_expires_tracked_keys", 0);
+            field!("active_defrag_hits", 0);
+            field!("active_defrag_misses", 0);
+            field!("active_defrag_key_hits", 0);
+            field!("active_defrag_key_misses", 0);
+            field!("total_active_defrag_time", 0);
+            field!("current_active_defrag_time", 0);
+            field!("tracking_total_keys", 0);
+            field!("tracking_total_items", 0);
+            field!("tracking_total_prefixes", 0);
+            field!("unexpected_error_replies", 0);
             field!("total_error_replies", ctx.intro.total_error_replies);
+            field!("dump_payload_sanitizations", 0);
+            field!("total_reads_processed", 0);
+            field!("total_writes_processed", 0);
+            field!("io_threaded_reads_processed", 0);
+            field!("io_threaded_writes_processed", 0);
+            field!("reply_buffer_shrinks", 0);
+            field!("reply_buffer_expands", 0);
         }
         "replication" => {
             s.push_str("# Replication\r\n");
@@ -455,8 +544,11 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "set" => {
-            if args.len() < 4 || !args.len().is_multiple_of(2) {
+            if args.len() < 4 {
                 return Err(CmdError::Arity("config|set".into()));
+            }
+            if !args.len().is_multiple_of(2) {
+                return Err(CmdError::Syntax);
             }
             let pairs: Vec<(String, String)> = args[2..]
                 .chunks(2)
@@ -618,7 +710,12 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     let sub = arg_str(sub).to_ascii_lowercase();
     match sub.as_str() {
-        "count" => ctx.out.int(specs.len() as i64),
+        "count" => {
+            if args.len() != 2 {
+                return Err(CmdError::Arity("command|count".into()));
+            }
+            ctx.out.int(specs.len() as i64)
+        }
         "info" => {
             let wanted: Vec<Option<&'static CommandSpec>> = if args.len() == 2 {
                 specs.iter().map(|c| Some(*c)).collect()
@@ -632,7 +729,7 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             for c in wanted {
                 match c {
                     Some(c) => command_info(ctx, c),
-                    None => ctx.out.null_array(),
+                    None => ctx.out.null(),
                 }
             }
         }
@@ -683,7 +780,7 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "getkeys" => {
-            if args.len() < 3 {
+            if args.len() < 4 {
                 return Err(CmdError::Arity("command|getkeys".into()));
             }
             let Some(c) = ctx.shared.commands.lookup(&args[2]) else {
@@ -777,7 +874,7 @@ fn slowlog(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 .intro
                 .slowlog
                 .iter()
-                .take(count.min(usize::MAX as i64) as usize)
+                .take(usize::try_from(count).unwrap_or(usize::MAX))
                 .cloned()
                 .collect();
             ctx.out.array(entries.len());
@@ -818,6 +915,12 @@ fn slowlog(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             for l in lines {
                 ctx.out.simple(l);
             }
+        }
+        ("get", _) if args.len() > 3 => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+                arg_str(&args[1])
+            )))
         }
         ("get" | "len" | "reset" | "help", _) => {
             return Err(CmdError::Arity(format!("slowlog|{sub}")))

@@ -485,6 +485,10 @@ pub fn sorted(v: redis::Value) -> redis::Value {
             a.sort_by_key(show);
             V::Set(a)
         }
+        V::Map(mut m) => {
+            m.sort_by_key(|(k, _)| show(k));
+            V::Map(m)
+        }
         other => other,
     })
 }

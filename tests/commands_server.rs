@@ -1,0 +1,291 @@
+//! Server commands, differentially against a real Redis 7.0, in RESP2 and RESP3. Times, sizes and
+//! other values that legitimately differ are normalised; INFO is compared by field names.
+
+mod common;
+use common::*;
+use redis::Value as V;
+use std::collections::BTreeSet;
+
+macro_rules! pair {
+    () => {
+        match Pair::start() {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}
+
+#[test]
+fn config_get_set_errors() {
+    let p = pair!();
+    let seqs: &[&[&[&str]]] = &[&[
+        &["CONFIG", "GET", "maxmemory"],
+        &["CONFIG", "GET", "nosuchoption"],
+        &["~sorted", "CONFIG", "GET", "maxmemory", "hz"],
+        &["~sorted", "CONFIG", "GET", "maxmemory-p*"],
+        &["CONFIG", "GET"],
+        &["CONFIG", "SET", "maxmemory", "10mb"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["CONFIG", "SET", "maxmemory", "0", "hz", "15"],
+        &["~sorted", "CONFIG", "GET", "maxmemory", "hz"],
+        &["CONFIG", "SET", "hz", "10"],
+        &["CONFIG", "SET", "nosuchoption", "1"],
+        &["CONFIG", "SET", "hz", "10", "nosuchoption", "1"],
+        &["CONFIG", "SET", "hz", "10", "hz", "11"],
+        &["CONFIG", "SET", "hz", "abc"],
+        &["CONFIG", "SET", "maxmemory", "abc"],
+        &["CONFIG", "SET", "maxmemory-policy", "bogus"],
+        &["CONFIG", "SET", "appendonly", "maybe"],
+        &["CONFIG", "SET", "daemonize", "yes"],
+        &["CONFIG", "SET", "databases", "4"],
+        &["CONFIG", "SET", "dir", "/tmp"],
+        &["CONFIG", "SET", "hz"],
+        &["CONFIG", "SET", "hz", "10", "maxmemory"],
+        &["CONFIG", "SET"],
+        &["CONFIG", "SET", "slowlog-log-slower-than", "-1"],
+        &["CONFIG", "SET", "slowlog-log-slower-than", "10000"],
+        &["CONFIG", "RESETSTAT"],
+        &["CONFIG", "RESETSTAT", "x"],
+        &["CONFIG", "FOO"],
+        &["CONFIG"],
+        &["~any", "CONFIG", "HELP"],
+    ]];
+    assert_no_diffs(p.diff(seqs));
+}
+
+#[test]
+fn command_introspection() {
+    let p = pair!();
+    // Count and shapes differ while families are missing; compare shapes of common commands.
+    let seqs: &[&[&[&str]]] = &[&[
+        &["~any", "COMMAND", "COUNT"],
+        &["COMMAND", "INFO", "get"],
+        &["COMMAND", "INFO", "nosuchcommand"],
+        &["COMMAND", "INFO", "GET", "nosuchcommand"],
+        &["COMMAND", "GETKEYS", "GET", "k"],
+        &["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
+        &["COMMAND", "GETKEYS", "SET", "k", "v", "EX", "10"],
+        &["COMMAND", "GETKEYS", "RENAME", "a", "b"],
+        &["COMMAND", "GETKEYS", "PING"],
+        &["COMMAND", "GETKEYS", "nosuch", "a"],
+        &["COMMAND", "GETKEYS", "GET"],
+        &["COMMAND", "GETKEYS"],
+        &["COMMAND", "FOO"],
+        &["~any", "COMMAND", "DOCS", "get"],
+        &["COMMAND", "DOCS", "nosuchcommand"],
+        &["COMMAND", "COUNT", "x"],
+    ]];
+    assert_no_diffs(p.diff_norm(seqs, &command_norm));
+}
+
+/// COMMAND INFO: keep name, arity, flags, key spec positions; drop ACL categories, tips, key
+/// specs and subcommands (Resplica reports less of those).
+fn command_norm(cmd: &[&str], v: V) -> V {
+    if cmd.len() >= 2
+        && cmd[0].eq_ignore_ascii_case("COMMAND")
+        && cmd[1].eq_ignore_ascii_case("INFO")
+    {
+        if let V::Array(items) = v {
+            return V::Array(
+                items
+                    .into_iter()
+                    .map(|c| match c {
+                        V::Array(f) => V::Array(f.into_iter().take(6).collect()),
+                        other => other,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    v
+}
+
+#[test]
+fn command_docs_shape() {
+    let p = pair!();
+    for port in [p.ours.port, p.real.port] {
+        let mut c = Raw::connect(port);
+        c.call(&["HELLO", "3"]);
+        let r = c.call(&["COMMAND", "DOCS", "get", "set"]).value;
+        let V::Map(entries) = r else {
+            panic!("COMMAND DOCS is not a map on port {port}: {}", show(&r))
+        };
+        assert_eq!(entries.len(), 2);
+        for (name, doc) in entries {
+            let V::Map(fields) = doc else {
+                panic!("doc of {} is not a map", show(&name))
+            };
+            let keys: BTreeSet<String> = fields.iter().filter_map(|(k, _)| text_of(k)).collect();
+            for k in ["summary", "since", "group"] {
+                assert!(
+                    keys.contains(k),
+                    "{k} missing for {} on {port}",
+                    show(&name)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn time_slowlog_memory_debug() {
+    let p = pair!();
+    let seqs: &[&[&[&str]]] = &[&[
+        &["~approx", "TIME"],
+        &["TIME", "x"],
+        &["SLOWLOG", "RESET"],
+        &["SLOWLOG", "LEN"],
+        &["SLOWLOG", "GET"],
+        &["SLOWLOG", "GET", "-1"],
+        &["SLOWLOG", "GET", "-2"],
+        &["SLOWLOG", "GET", "0"],
+        &["SLOWLOG", "GET", "abc"],
+        &["SLOWLOG", "GET", "1", "2"],
+        &["SLOWLOG", "LEN", "x"],
+        &["SLOWLOG", "FOO"],
+        &["SLOWLOG"],
+        &["~any", "SLOWLOG", "HELP"],
+        &["SET", "k", "v"],
+        &["~any", "MEMORY", "USAGE", "k"],
+        &["MEMORY", "USAGE", "missing"],
+        &["~any", "MEMORY", "USAGE", "k", "SAMPLES", "5"],
+        &["MEMORY", "USAGE", "k", "SAMPLES"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+        &["MEMORY", "USAGE", "k", "FOO", "1"],
+        &["MEMORY", "USAGE"],
+        &["MEMORY", "FOO"],
+        &["MEMORY"],
+        &["DEBUG", "SLEEP", "0"],
+        &["DEBUG", "OBJECT", "k"],
+        &["DEBUG"],
+        &["~any", "LASTSAVE"],
+        &["LASTSAVE", "x"],
+    ]];
+    assert_no_diffs(p.diff(seqs));
+}
+
+#[test]
+fn slowlog_records_commands() {
+    let p = pair!();
+    for port in [p.ours.port, p.real.port] {
+        let mut c = Raw::connect(port);
+        c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.call(&["SLOWLOG", "RESET"]);
+        c.call(&["SET", "slowkey", "v"]);
+        let V::Array(entries) = c.call(&["SLOWLOG", "GET", "1"]).value else {
+            panic!("SLOWLOG GET")
+        };
+        assert_eq!(
+            entries.len(),
+            1,
+            "port {port} (real: {}): {}",
+            p.real.port,
+            entries.iter().map(show).collect::<Vec<_>>().join(" / ")
+        );
+        let V::Array(fields) = &entries[0] else {
+            panic!("entry")
+        };
+        assert_eq!(fields.len(), 6, "port {port}");
+        assert!(matches!(fields[0], V::Int(_)));
+        assert!(matches!(fields[1], V::Int(_)));
+        assert!(matches!(fields[2], V::Int(_)));
+        // The newest entry is the SET itself (SLOWLOG RESET ran before it).
+        assert_eq!(
+            fields[3],
+            V::Array(vec![
+                V::BulkString(b"SET".to_vec()),
+                V::BulkString(b"slowkey".to_vec()),
+                V::BulkString(b"v".to_vec())
+            ]),
+            "port {port}"
+        );
+        c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+    }
+}
+
+fn info_fields(port: u16, section: &str) -> BTreeSet<String> {
+    let mut c = Raw::connect(port);
+    c.call(&["SET", "somekey", "v"]);
+    let text = text_of(&c.call(&["INFO", section]).value).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(':').next().unwrap_or("").to_string())
+        .map(|name| {
+            // db0 and errorstat names are data, not schema.
+            if name.starts_with("db") && name[2..].chars().all(|c| c.is_ascii_digit()) {
+                "db<N>".to_string()
+            } else {
+                name
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn info_sections_have_redis_field_names() {
+    let p = pair!();
+    let mut problems = Vec::new();
+    for section in [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "keyspace",
+    ] {
+        let ours = info_fields(p.ours.port, section);
+        let real = info_fields(p.real.port, section);
+        let missing: Vec<_> = real.difference(&ours).collect();
+        let extra: Vec<_> = ours
+            .difference(&real)
+            .filter(|f| !f.starts_with("resplica_"))
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            problems.push(format!(
+                "INFO {section}: missing {missing:?}, extra {extra:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn info_section_selection() {
+    let p = pair!();
+    let headers = |port: u16, args: &[&str]| -> Vec<String> {
+        let mut c = Raw::connect(port);
+        let mut cmd = vec!["INFO"];
+        cmd.extend_from_slice(args);
+        let text = text_of(&c.call(&cmd).value).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    for args in [
+        &[][..],
+        &["default"],
+        &["server"],
+        &["SERVER"],
+        &["server", "clients"],
+        &["nosuchsection"],
+        &["everything"],
+        &["all"],
+        &["commandstats"],
+        &["keyspace"],
+    ] {
+        assert_eq!(
+            headers(p.ours.port, args),
+            headers(p.real.port, args),
+            "INFO {args:?}"
+        );
+    }
+}
+
+#[test]
+fn info_reply_type() {
+    let p = pair!();
+    let seqs: &[&[&[&str]]] = &[&[&["~any", "INFO"], &["~any", "INFO", "server"]]];
+    assert_no_diffs(p.diff(seqs));
+}
