@@ -7,10 +7,12 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod transactions;
 pub mod zsets;
 
 use crate::protocol::Out;
@@ -32,6 +34,8 @@ pub struct Ctx<'a> {
     pub intro: &'a mut Introspection,
     /// Clients parked by blocking commands.
     pub blocked: &'a mut BlockedClients,
+    /// Pub/sub subscriptions.
+    pub pubsub: &'a mut crate::server::pubsub::PubSub,
     /// The client issuing the command.
     pub client: &'a mut ClientState,
     /// Server-wide state: config, client registry, statistics.
@@ -52,6 +56,7 @@ impl<'a> Ctx<'a> {
             ks: &mut core.ks,
             intro: &mut core.intro,
             blocked: &mut core.blocked,
+            pubsub: &mut core.pubsub,
             client,
             shared,
             out,
@@ -63,11 +68,18 @@ impl<'a> Ctx<'a> {
     /// sorted sets, `g` generic): counts it for persistence, breaks WATCHes on the key and wakes
     /// clients blocked on it. Every write handler calls this once per key it changed.
     pub fn wrote(&mut self, class: u8, event: &'static str, key: &[u8]) {
-        let _ = (class, event);
         self.ks.dirty += 1;
         let db = self.db();
         self.ks.signal_modified(db, key);
         self.blocked.signal(db, key);
+        self.notify(class, event, key);
+    }
+
+    /// Publishes a keyspace notification (`__keyspace@<db>__:<key>` → event and
+    /// `__keyevent@<db>__:<event>` → key) when `notify-keyspace-events` enables its class.
+    pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
+        let db = self.db();
+        notify_keyspace_event(self.shared, self.pubsub, db, class, event, key);
     }
 
     /// Parks the client until one of `keys` receives data or `timeout` passes (`None`: forever);
@@ -107,6 +119,33 @@ impl<'a> Ctx<'a> {
     /// The collection encoding thresholds currently configured.
     pub fn limits(&self) -> crate::store::EncodingLimits {
         self.shared.hot.encoding_limits()
+    }
+}
+
+/// Publishes one keyspace notification if its class is enabled (shared by command handlers
+/// and the expiry paths that run outside any command).
+pub fn notify_keyspace_event(
+    shared: &Shared,
+    pubsub: &crate::server::pubsub::PubSub,
+    db: usize,
+    class: u8,
+    event: &str,
+    key: &[u8],
+) {
+    use crate::server::notify_bit;
+    use crate::server::pubsub::Kind;
+    let flags = shared.hot.notify_flags.load(Ordering::Relaxed);
+    if flags & notify_bit(class) == 0 || pubsub.is_empty() {
+        return;
+    }
+    if flags & notify_bit(b'K') != 0 {
+        let mut channel = format!("__keyspace@{db}__:").into_bytes();
+        channel.extend_from_slice(key);
+        pubsub.publish(Kind::Channel, &channel, event.as_bytes());
+    }
+    if flags & notify_bit(b'E') != 0 {
+        let channel = format!("__keyevent@{db}__:{event}");
+        pubsub.publish(Kind::Channel, channel.as_bytes(), key);
     }
 }
 
@@ -261,16 +300,41 @@ fn monitor_line(db: usize, addr: &std::net::SocketAddr, args: &[Bytes]) -> Bytes
     Bytes::from(line)
 }
 
+/// A command refused while queueing makes the transaction's EXEC fail with EXECABORT.
+fn flag_multi_error(ctx: &mut Ctx) {
+    if let Some(m) = ctx.client.multi.as_mut() {
+        m.errored = true;
+    }
+}
+
+/// Commands a RESP2 client in subscriber mode may still send.
+fn allowed_in_subscriber_mode(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
+}
+
 /// Looks the command up, checks arity and authentication, runs it, and records statistics, the
 /// slow log and the MONITOR feed. Returns the command's name when it ran.
 pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     let Some(spec) = ctx.shared.commands.lookup(&args[0]) else {
         let msg = unknown_command(args);
         ctx.intro.count_error(&msg);
+        flag_multi_error(ctx);
         ctx.out.error(&msg);
         return None;
     };
     if !spec.arity_ok(args.len()) {
+        flag_multi_error(ctx);
         let msg = CmdError::Arity(spec.name.to_string()).to_string();
         ctx.intro.count_error(&msg);
         ctx.intro
@@ -283,6 +347,7 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     }
     if !ctx.client.authenticated && spec.flags & flags::NO_AUTH == 0 {
         let msg = "NOAUTH Authentication required.";
+        flag_multi_error(ctx);
         ctx.intro.count_error(msg);
         ctx.intro
             .cmdstats
@@ -291,6 +356,33 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
             .rejected_calls += 1;
         ctx.out.error(msg);
         return None;
+    }
+    if ctx.client.subs.total() > 0
+        && ctx.out.resp == crate::protocol::Resp::V2
+        && !allowed_in_subscriber_mode(spec.name)
+    {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        );
+        ctx.intro.count_error(&msg);
+        ctx.out.error(&msg);
+        return None;
+    }
+    if ctx.client.multi.is_some() && !transactions::runs_inside_multi(spec.name) {
+        if spec.flags & flags::NO_MULTI != 0 {
+            flag_multi_error(ctx);
+            ctx.out
+                .error("ERR Command not allowed inside a transaction");
+            return None;
+        }
+        if let Some(m) = ctx.client.multi.as_mut() {
+            m.queued.push(args.to_vec());
+            let n = m.queued.len() as i64;
+            ctx.client.handle.update(|i| i.multi = n);
+        }
+        ctx.out.simple("QUEUED");
+        return Some(spec.name);
     }
     let start = Instant::now();
     ctx.ks.now = ctx.shared.clock.unix_ms(start);

@@ -138,6 +138,8 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::hashes::COMMANDS,
         super::sets::COMMANDS,
         super::zsets::COMMANDS,
+        super::pubsub::COMMANDS,
+        super::transactions::COMMANDS,
     ]
     .into_iter()
     .flatten()

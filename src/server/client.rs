@@ -3,6 +3,7 @@
 
 use crate::protocol::Resp;
 use bytes::Bytes;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,10 @@ pub struct ClientInfo {
     pub qbuf: usize,
     /// Bytes waiting to be written.
     pub omem: usize,
+    /// Subscribed (channels, patterns, shard channels), for CLIENT LIST `sub=`/`psub=`/`ssub=`.
+    pub subs: (usize, usize, usize),
+    /// Commands queued in MULTI, -1 outside a transaction (CLIENT LIST `multi=`).
+    pub multi: i64,
 }
 
 /// A client as the registry sees it.
@@ -107,6 +112,8 @@ impl ClientHandle {
                 monitor: false,
                 qbuf: 0,
                 omem: 0,
+                subs: (0, 0, 0),
+                multi: -1,
             }),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
@@ -153,6 +160,31 @@ impl ClientHandle {
     }
 }
 
+/// A client's pub/sub subscriptions (ordered, so UNSUBSCRIBE without arguments answers in a
+/// stable order).
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    pub channels: BTreeSet<Vec<u8>>,
+    pub patterns: BTreeSet<Vec<u8>>,
+    pub shards: BTreeSet<Vec<u8>>,
+}
+
+impl Subscriptions {
+    /// The set for one namespace.
+    pub fn set(&mut self, kind: super::pubsub::Kind) -> &mut BTreeSet<Vec<u8>> {
+        match kind {
+            super::pubsub::Kind::Channel => &mut self.channels,
+            super::pubsub::Kind::Pattern => &mut self.patterns,
+            super::pubsub::Kind::Shard => &mut self.shards,
+        }
+    }
+
+    /// Total subscriptions; a RESP2 client with any is in subscriber mode.
+    pub fn total(&self) -> usize {
+        self.channels.len() + self.patterns.len() + self.shards.len()
+    }
+}
+
 /// What the connection task owns for its client.
 #[derive(Debug)]
 pub struct ClientState {
@@ -176,6 +208,10 @@ pub struct ClientState {
     pub blocked: Option<super::BlockedClient>,
     /// True while EXEC runs the queued commands: blocking commands then answer at once.
     pub in_exec: bool,
+    /// Pub/sub subscriptions.
+    pub subs: Subscriptions,
+    /// The transaction being queued after MULTI.
+    pub multi: Option<crate::commands::transactions::MultiState>,
 }
 
 impl ClientState {
@@ -192,6 +228,8 @@ impl ClientState {
             kind: ClientKind::Normal,
             blocked: None,
             in_exec: false,
+            subs: Subscriptions::default(),
+            multi: None,
         }
     }
 

@@ -98,6 +98,7 @@ async fn serve(
         let mut core = shared.core();
         core.blocked.remove(id);
         core.ks.unwatch_all(id);
+        core.pubsub.remove_client(id);
     }
     if conn.state.monitor {
         shared.remove_monitor(id);

@@ -5,9 +5,12 @@ mod blocking;
 mod client;
 mod connection;
 pub mod introspection;
+pub mod pubsub;
 
 pub use blocking::{BlockedClient, BlockedClients, TimeoutReply};
-pub use client::{ClientHandle, ClientInfo, ClientKind, ClientState, Push, ReplyMode};
+pub use client::{
+    ClientHandle, ClientInfo, ClientKind, ClientState, Push, ReplyMode, Subscriptions,
+};
 pub use introspection::{CmdStat, Introspection};
 
 use crate::commands::CommandTable;
@@ -35,6 +38,8 @@ pub struct Core {
     pub intro: Introspection,
     /// Clients parked by blocking commands.
     pub blocked: BlockedClients,
+    /// Pub/sub subscriptions.
+    pub pubsub: pubsub::PubSub,
 }
 
 /// Server-wide counters read by INFO.
@@ -55,6 +60,8 @@ pub struct HotSettings {
     pub slowlog_slower_than: AtomicI64,
     /// `slowlog-max-len`.
     pub slowlog_max_len: AtomicI64,
+    /// `notify-keyspace-events` as a bit per class letter (see [`notify_bit`]).
+    pub notify_flags: std::sync::atomic::AtomicU32,
     /// The collection encoding thresholds, in [`EncodingLimits`] field order.
     encoding: [AtomicI64; 6],
 }
@@ -66,6 +73,31 @@ impl HotSettings {
         self.slowlog_max_len
             .store(cfg.int("slowlog-max-len"), Ordering::Relaxed);
         crate::logging::set_level(cfg.get("loglevel"));
+        let flags = cfg
+            .get("notify-keyspace-events")
+            .bytes()
+            .fold(0, |m, c| m | notify_bit(c));
+        self.notify_flags.store(flags, Ordering::Relaxed);
+        let names = [
+            "hash-max-listpack-entries",
+            "hash-max-listpack-value",
+            "zset-max-listpack-entries",
+            "zset-max-listpack-value",
+            "set-max-intset-entries",
+            "list-max-listpack-size",
+        ];
+        for (slot, name) in self.encoding.iter().zip(names) {
+            slot.store(cfg.int(name), Ordering::Relaxed);
+        }
+    }
+}
+
+/// The bit of one `notify-keyspace-events` letter; `A` stands for every event class.
+pub fn notify_bit(c: u8) -> u32 {
+    const CLASSES: &[u8] = b"g$lshzxetdmnKE";
+    match c {
+        b'A' => b"g$lshzxetd".iter().fold(0, |m, &x| m | notify_bit(x)),
+        _ => CLASSES.iter().position(|&x| x == c).map_or(0, |i| 1 << i),
     }
 }
 
@@ -191,6 +223,7 @@ impl Shared {
                 ks: Keyspace::new(dbs),
                 intro: Introspection::new(crate::store::now_ms() / 1000),
                 blocked: BlockedClients::default(),
+                pubsub: pubsub::PubSub::default(),
             }),
             config: RwLock::new(config),
             commands,
@@ -421,4 +454,31 @@ async fn signals(shared: Arc<Shared>) {
     };
     warn!("Received {name} scheduling shutdown...");
     shared.request_shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hot_settings_follow_the_config() {
+        let mut cfg = Config::default();
+        cfg.set_many(
+            &[
+                ("notify-keyspace-events".into(), "Kx".into()),
+                ("hash-max-listpack-entries".into(), "7".into()),
+            ],
+            false,
+        )
+        .unwrap();
+        let hot = HotSettings::default();
+        hot.refresh(&cfg);
+        let limits = hot.encoding_limits();
+        assert_eq!(limits.hash_max_listpack_entries, 7);
+        assert_eq!(limits.zset_max_listpack_entries, 128);
+        assert_eq!(limits.list_max_listpack_size, -2);
+        let flags = hot.notify_flags.load(Ordering::Relaxed);
+        assert_eq!(flags, notify_bit(b'K') | notify_bit(b'x'));
+        assert_eq!(notify_bit(b'A') & notify_bit(b'm'), 0);
+    }
 }

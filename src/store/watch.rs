@@ -8,6 +8,8 @@ use std::collections::{HashMap, HashSet};
 #[derive(Default, Debug)]
 pub struct Watches {
     by_key: HashMap<(usize, Vec<u8>), Vec<u64>>,
+    /// Per client: the watched keys and whether each was already expired when watched.
+    by_client: HashMap<u64, Vec<(usize, Vec<u8>, bool)>>,
     broken: HashSet<u64>,
 }
 
@@ -34,18 +36,42 @@ impl Keyspace {
     /// WATCH: `client` now watches `key` in `db`.
     pub fn watch(&mut self, client: u64, db: usize, key: &[u8]) {
         let ids = self.watches.by_key.entry((db, key.to_vec())).or_default();
-        if !ids.contains(&client) {
-            ids.push(client);
+        if ids.contains(&client) {
+            return;
         }
+        ids.push(client);
+        let expired = self.is_logically_expired(db, key);
+        self.watches
+            .by_client
+            .entry(client)
+            .or_default()
+            .push((db, key.to_vec(), expired));
+    }
+
+    /// True if a key `client` watches has expired since it was watched, even though nobody
+    /// touched it (Redis 7.0 checks this at EXEC).
+    pub fn watched_key_expired(&self, client: u64) -> bool {
+        self.watches.by_client.get(&client).is_some_and(|keys| {
+            keys.iter()
+                .any(|(db, key, was)| !was && self.is_logically_expired(*db, key))
+        })
     }
 
     /// UNWATCH / EXEC / DISCARD / disconnect: forget everything `client` watched.
     pub fn unwatch_all(&mut self, client: u64) {
-        self.watches.by_key.retain(|_, ids| {
-            ids.retain(|&c| c != client);
-            !ids.is_empty()
-        });
         self.watches.broken.remove(&client);
+        let Some(keys) = self.watches.by_client.remove(&client) else {
+            return;
+        };
+        for (db, key, _) in keys {
+            let k = (db, key);
+            if let Some(ids) = self.watches.by_key.get_mut(&k) {
+                ids.retain(|&c| c != client);
+                if ids.is_empty() {
+                    self.watches.by_key.remove(&k);
+                }
+            }
+        }
     }
 
     /// True if a key `client` watches changed since it started watching.

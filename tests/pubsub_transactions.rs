@@ -1,0 +1,254 @@
+//! Pub/sub, keyspace notifications, MULTI/EXEC/WATCH and blocked-client plumbing, end to end.
+
+mod common;
+use common::*;
+use redis::Commands;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// A raw connection that reads whole replies as text, for exact byte checks.
+struct Raw(TcpStream);
+
+impl Raw {
+    fn new(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw(s)
+    }
+
+    fn send(&mut self, req: &str) {
+        self.0.write_all(req.as_bytes()).unwrap();
+    }
+
+    /// Reads until `expected` bytes arrived (or times out) and returns them.
+    fn read_exact_text(&mut self, expected: usize) -> String {
+        let mut buf = vec![0u8; expected];
+        let mut got = 0;
+        while got < expected {
+            match self.0.read(&mut buf[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        String::from_utf8_lossy(&buf[..got]).into_owned()
+    }
+
+    fn expect(&mut self, req: &str, reply: &str) {
+        self.send(req);
+        assert_eq!(self.read_exact_text(reply.len()), reply, "reply to {req:?}");
+    }
+}
+
+#[test]
+fn publish_reaches_channel_and_pattern_subscribers() {
+    let server = Server::start(&[]);
+    let mut sub = Raw::new(server.port);
+    sub.expect(
+        "SUBSCRIBE news\r\n",
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+    );
+    sub.expect(
+        "PSUBSCRIBE n*\r\n",
+        "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n",
+    );
+    let mut c = server.conn();
+    let n: i64 = c.publish("news", "hello").unwrap();
+    assert_eq!(n, 2);
+    let expected = "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nhello\r\n";
+    assert_eq!(sub.read_exact_text(expected.len()), expected);
+    // RESP2 subscriber mode refuses other commands with Redis's text.
+    sub.expect(
+        "GET x\r\n",
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    );
+    let numsub: Vec<redis::Value> = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg("news")
+        .arg("none")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(numsub.len(), 4);
+    let numpat: i64 = redis::cmd("PUBSUB").arg("NUMPAT").query(&mut c).unwrap();
+    assert_eq!(numpat, 1);
+    let channels: Vec<String> = redis::cmd("PUBSUB").arg("CHANNELS").query(&mut c).unwrap();
+    assert_eq!(channels, vec!["news".to_string()]);
+    sub.expect(
+        "UNSUBSCRIBE\r\n",
+        "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+    );
+    sub.expect(
+        "PUNSUBSCRIBE\r\n",
+        "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n",
+    );
+    sub.expect(
+        "UNSUBSCRIBE\r\n",
+        "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n",
+    );
+    let n: i64 = c.publish("news", "again").unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn resp3_subscribers_get_push_messages_and_shard_channels_work() {
+    let server = Server::start(&[]);
+    let mut sub = Raw::new(server.port);
+    sub.send("HELLO 3\r\n");
+    std::thread::sleep(Duration::from_millis(1)); // let the HELLO map arrive before we drain it
+    let mut hello = [0u8; 4096];
+    let _ = sub.0.read(&mut hello);
+    sub.expect(
+        "SSUBSCRIBE orders\r\n",
+        ">3\r\n$10\r\nssubscribe\r\n$6\r\norders\r\n:1\r\n",
+    );
+    let mut c = server.conn();
+    let n: i64 = redis::cmd("SPUBLISH")
+        .arg("orders")
+        .arg("x1")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(n, 1);
+    let expected = ">3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$2\r\nx1\r\n";
+    assert_eq!(sub.read_exact_text(expected.len()), expected);
+    // RESP3 clients may run ordinary commands while subscribed.
+    sub.expect("SET k v\r\n", "+OK\r\n");
+}
+
+#[test]
+fn keyspace_notifications_follow_the_config() {
+    let server = Server::start(&["--notify-keyspace-events", "KEA"]);
+    let mut sub = Raw::new(server.port);
+    sub.expect(
+        "PSUBSCRIBE __key*__:*\r\n",
+        "*3\r\n$10\r\npsubscribe\r\n$10\r\n__key*__:*\r\n:1\r\n",
+    );
+    let mut c = server.conn();
+    let _: () = c.set("k1", "v").unwrap();
+    let a =
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$17\r\n__keyspace@0__:k1\r\n$3\r\nset\r\n";
+    let b =
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$18\r\n__keyevent@0__:set\r\n$2\r\nk1\r\n";
+    assert_eq!(sub.read_exact_text(a.len() + b.len()), format!("{a}{b}"));
+    let got: String = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("notify-keyspace-events")
+        .query::<Vec<String>>(&mut c)
+        .unwrap()[1]
+        .clone();
+    assert_eq!(got, "AKE");
+}
+
+#[test]
+fn multi_exec_discard_and_errors() {
+    let server = Server::start(&[]);
+    let mut r = Raw::new(server.port);
+    r.expect("EXEC\r\n", "-ERR EXEC without MULTI\r\n");
+    r.expect("DISCARD\r\n", "-ERR DISCARD without MULTI\r\n");
+    r.expect("MULTI\r\n", "+OK\r\n");
+    r.expect("MULTI\r\n", "-ERR MULTI calls can not be nested\r\n");
+    r.expect("SET a 1\r\n", "+QUEUED\r\n");
+    r.expect("INCR a\r\n", "+QUEUED\r\n");
+    r.expect("WATCH a\r\n", "-ERR WATCH inside MULTI is not allowed\r\n");
+    r.expect("EXEC\r\n", "*2\r\n+OK\r\n:2\r\n");
+    // A queue-time error aborts the whole transaction.
+    r.expect("MULTI\r\n", "+OK\r\n");
+    r.expect("SET a 5\r\n", "+QUEUED\r\n");
+    r.expect(
+        "NOSUCH x\r\n",
+        "-ERR unknown command 'NOSUCH', with args beginning with: 'x' \r\n",
+    );
+    r.expect(
+        "GET\r\n",
+        "-ERR wrong number of arguments for 'get' command\r\n",
+    );
+    r.expect(
+        "EXEC\r\n",
+        "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    r.expect("GET a\r\n", "$1\r\n2\r\n");
+    // Runtime errors inside EXEC are reported in place; the rest still runs.
+    r.expect("MULTI\r\n", "+OK\r\n");
+    r.expect("SET s abc\r\n", "+QUEUED\r\n");
+    r.expect("INCR s\r\n", "+QUEUED\r\n");
+    r.expect("INCR a\r\n", "+QUEUED\r\n");
+    r.expect(
+        "EXEC\r\n",
+        "*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n:3\r\n",
+    );
+    r.expect("MULTI\r\n", "+OK\r\n");
+    r.expect("SET a 9\r\n", "+QUEUED\r\n");
+    r.expect("DISCARD\r\n", "+OK\r\n");
+    r.expect("GET a\r\n", "$1\r\n3\r\n");
+}
+
+#[test]
+fn watch_is_broken_by_other_clients_flush_and_expiry() {
+    let server = Server::start(&[]);
+    let mut a = Raw::new(server.port);
+    let mut other = server.conn();
+    // A write by another client breaks the transaction.
+    a.expect("WATCH k\r\n", "+OK\r\n");
+    let _: () = other.set("k", "x").unwrap();
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("SET k mine\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*-1\r\n");
+    let v: String = other.get("k").unwrap();
+    assert_eq!(v, "x");
+    // Without interference EXEC runs.
+    a.expect("WATCH k\r\n", "+OK\r\n");
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("SET k mine\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*1\r\n+OK\r\n");
+    // FLUSHALL breaks it too.
+    a.expect("WATCH k\r\n", "+OK\r\n");
+    let _: () = redis::cmd("FLUSHALL").query(&mut other).unwrap();
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("PING\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*-1\r\n");
+    // A watched key that expires before EXEC breaks it.
+    a.expect("SET t 1 PX 50\r\n", "+OK\r\n");
+    a.expect("WATCH t\r\n", "+OK\r\n");
+    assert!(wait_until(Duration::from_secs(5), || {
+        let n: i64 = redis::cmd("PTTL").arg("t").query(&mut other).unwrap();
+        n == -2
+    }));
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("PING\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*-1\r\n");
+    // UNWATCH forgets.
+    a.expect("WATCH k\r\n", "+OK\r\n");
+    let _: () = other.set("k", "y").unwrap();
+    a.expect("UNWATCH\r\n", "+OK\r\n");
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("PING\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*1\r\n+PONG\r\n");
+}
+
+#[test]
+fn exec_is_atomic_against_concurrent_writers() {
+    let server = Server::start(&[]);
+    let port = server.port;
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+                let mut c = client.get_connection().unwrap();
+                for _ in 0..200 {
+                    let (a, b): (i64, i64) = redis::pipe()
+                        .atomic()
+                        .incr("x", 1)
+                        .incr("y", 1)
+                        .query(&mut c)
+                        .unwrap();
+                    assert_eq!(a, b, "another client interleaved inside EXEC");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let mut c = server.conn();
+    let (x, y): (i64, i64) = (c.get("x").unwrap(), c.get("y").unwrap());
+    assert_eq!((x, y), (800, 800));
+}
