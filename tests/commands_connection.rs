@@ -323,9 +323,6 @@ fn client_kill_other_connections() {
 }
 
 #[test]
-#[ignore = "needs: src/server/connection.rs to apply CLIENT REPLY SKIP to the *next* command \
-            (Redis's CLIENT_REPLY_SKIP_NEXT: a ReplyMode::SkipNext that becomes Skip after the \
-            command that set it, instead of Skip being consumed by CLIENT REPLY SKIP itself)"]
 fn client_reply_skip() {
     let p = pair!();
     let seqs: &[&[&[&str]]] = &[&[

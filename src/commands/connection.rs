@@ -82,10 +82,19 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    match args {
-        [_] => ctx.out.simple("PONG"),
-        [_, msg] => ctx.out.bulk(msg),
-        _ => return Err(CmdError::Arity("ping".into())),
+    if args.len() > 2 {
+        return Err(CmdError::Arity("ping".into()));
+    }
+    // A RESP2 subscriber gets PING's answer in the shape of a pub/sub message.
+    if ctx.client.subs.total() > 0 && ctx.out.resp == Resp::V2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));
+        return Ok(());
+    }
+    match args.get(1) {
+        None => ctx.out.simple("PONG"),
+        Some(msg) => ctx.out.bulk(msg),
     }
     Ok(())
 }
@@ -102,6 +111,20 @@ fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    let id = ctx.client.id();
+    ctx.client.multi = None;
+    ctx.client.handle.update(|i| i.multi = -1);
+    ctx.ks.unwatch_all(id);
+    ctx.pubsub.remove_client(id);
+    ctx.client.subs = Default::default();
+    if ctx.client.kind == ClientKind::PubSub {
+        ctx.client.kind = ClientKind::Normal;
+    }
+    let kind = ctx.client.kind;
+    ctx.client.handle.update(|i| {
+        i.kind = kind;
+        i.subs = (0, 0, 0);
+    });
     ctx.client.db = 0;
     ctx.client.reply_mode = ReplyMode::On;
     ctx.out.resp = Resp::V2;
@@ -256,6 +279,8 @@ const CLIENT_HELP: &[&str] = &[
     "      Return clients of specified type.",
     "UNPAUSE",
     "    Stop the current client pause, resuming traffic.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "PAUSE <timeout> [WRITE|ALL]",
     "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
@@ -273,16 +298,28 @@ const CLIENT_HELP: &[&str] = &[
 /// One CLIENT LIST line (without the trailing newline), fields as Redis 7.0 prints them.
 fn client_line(handle: &crate::server::ClientHandle, current_cmd: Option<&str>) -> String {
     let info = handle.info();
-    let flags = match (info.kind, info.monitor) {
-        (_, true) => "O",
-        (ClientKind::Replica, _) => "S",
-        (ClientKind::Master, _) => "M",
-        (ClientKind::PubSub, _) => "P",
-        (ClientKind::Normal, _) => "N",
-    };
+    let mut flags = String::new();
+    match info.kind {
+        ClientKind::Replica => flags.push('S'),
+        ClientKind::Master => flags.push('M'),
+        ClientKind::PubSub => flags.push('P'),
+        ClientKind::Normal => {}
+    }
+    if info.monitor {
+        flags.push('O');
+    }
+    if info.multi >= 0 {
+        flags.push('x');
+    }
+    if info.blocked {
+        flags.push('b');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     let now = Instant::now();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
         handle.id,
         handle.addr,
         handle.laddr,
@@ -292,6 +329,10 @@ fn client_line(handle: &crate::server::ClientHandle, current_cmd: Option<&str>) 
         now.duration_since(info.last_active).as_secs(),
         flags,
         info.db,
+        info.subs.0,
+        info.subs.1,
+        info.subs.2,
+        info.multi,
         info.qbuf,
         info.omem,
         current_cmd.unwrap_or(info.last_cmd),
@@ -479,8 +520,8 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             } else if is_opt(&args[2], "off") {
                 ctx.client.reply_mode = ReplyMode::Off;
             } else if is_opt(&args[2], "skip") {
-                if ctx.client.reply_mode == ReplyMode::On {
-                    ctx.client.reply_mode = ReplyMode::Skip;
+                if ctx.client.reply_mode != ReplyMode::Off {
+                    ctx.client.reply_mode = ReplyMode::SkipNext;
                 }
             } else {
                 return Err(CmdError::Syntax);
@@ -522,6 +563,33 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 return Err(CmdError::Syntax);
             }
             ctx.out.ok();
+        }
+        "unblock" => {
+            arity(args.len() == 3 || args.len() == 4)?;
+            let id = arg_i64(&args[2])?;
+            let as_error = match args.get(3) {
+                None => false,
+                Some(m) if is_opt(m, "timeout") => false,
+                Some(m) if is_opt(m, "error") => true,
+                Some(_) => {
+                    return Err(CmdError::err(
+                        "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                    ))
+                }
+            };
+            match u64::try_from(id).ok().and_then(|id| ctx.blocked.remove(id)) {
+                Some(waiter) => {
+                    let mut out = crate::protocol::Out::new(waiter.resp);
+                    if as_error {
+                        out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                    } else {
+                        crate::commands::write_timeout_reply(&mut out, waiter.on_timeout);
+                    }
+                    waiter.handle.unblock(out.buf.freeze());
+                    ctx.out.int(1);
+                }
+                None => ctx.out.int(0),
+            }
         }
         "getredir" => {
             arity(args.len() == 2)?;

@@ -149,6 +149,13 @@ pub fn notify_keyspace_event(
     }
 }
 
+/// Turns the keys expiry removed into `expired` notifications and empties the log.
+pub fn publish_expired(ks: &mut Keyspace, pubsub: &crate::server::pubsub::PubSub, shared: &Shared) {
+    for (db, key) in std::mem::take(&mut ks.expired_log) {
+        notify_keyspace_event(shared, pubsub, db, b'x', "expired", &key);
+    }
+}
+
 /// Writes what a blocked client receives when its time is up.
 pub fn write_timeout_reply(out: &mut Out, reply: TimeoutReply) {
     match reply {
@@ -388,6 +395,9 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
     let result = (spec.handler)(ctx, args);
     let micros = start.elapsed().as_micros() as u64;
+    if !ctx.ks.expired_log.is_empty() {
+        publish_expired(ctx.ks, ctx.pubsub, ctx.shared);
+    }
     let stat = ctx.intro.cmdstats.entry(spec.name).or_default();
     stat.calls += 1;
     stat.usec += micros;

@@ -17,7 +17,9 @@ pub enum ReplyMode {
     On,
     /// No replies until CLIENT REPLY ON.
     Off,
-    /// The next command's reply is dropped.
+    /// Set by CLIENT REPLY SKIP: the command after it is skipped.
+    SkipNext,
+    /// This command's reply is dropped.
     Skip,
 }
 
@@ -59,6 +61,8 @@ pub struct ClientInfo {
     pub subs: (usize, usize, usize),
     /// Commands queued in MULTI, -1 outside a transaction (CLIENT LIST `multi=`).
     pub multi: i64,
+    /// Parked by a blocking command (CLIENT LIST flag `b`).
+    pub blocked: bool,
 }
 
 /// A client as the registry sees it.
@@ -114,6 +118,7 @@ impl ClientHandle {
                 omem: 0,
                 subs: (0, 0, 0),
                 multi: -1,
+                blocked: false,
             }),
             killed: AtomicBool::new(false),
             kill: Notify::new(),

@@ -223,6 +223,7 @@ impl Connection {
             Push::Data(bytes) => self.out.raw(&bytes),
             Push::Unblocked(reply) => {
                 self.state.blocked = None;
+                self.state.handle.update(|i| i.blocked = false);
                 self.out.raw(&reply);
             }
         }
@@ -234,6 +235,7 @@ impl Connection {
         let removed = self.shared.core().blocked.remove(self.state.id());
         if let Some(waiter) = removed {
             self.state.blocked = None;
+            self.state.handle.update(|i| i.blocked = false);
             commands::write_timeout_reply(&mut self.out, waiter.on_timeout);
         }
     }
@@ -296,19 +298,23 @@ impl Connection {
             }
             while let Some(args) = self.pending.pop_front() {
                 let mark = self.out.buf.len();
+                let mode = self.state.reply_mode;
                 let mut ctx = Ctx::new(core, &mut self.state, &shared, &mut self.out);
                 if let Some(name) = commands::call(&mut ctx, &args) {
                     last_cmd = Some(name);
                     executed += 1;
                 }
-                match self.state.reply_mode {
-                    ReplyMode::On => {}
-                    ReplyMode::Off => self.out.buf.truncate(mark),
-                    ReplyMode::Skip => {
-                        self.out.buf.truncate(mark);
-                        self.state.reply_mode = ReplyMode::On;
-                    }
+                // CLIENT REPLY: OFF drops every reply; SKIP drops the reply of the command
+                // after it (Redis's CLIENT_REPLY_SKIP_NEXT then CLIENT_REPLY_SKIP).
+                let now = self.state.reply_mode;
+                if now == ReplyMode::Off || (mode == ReplyMode::Skip && now == ReplyMode::Skip) {
+                    self.out.buf.truncate(mark);
                 }
+                self.state.reply_mode = match (mode, now) {
+                    (ReplyMode::Skip, ReplyMode::Skip) => ReplyMode::On,
+                    (_, ReplyMode::SkipNext) => ReplyMode::Skip,
+                    (_, now) => now,
+                };
                 if core.blocked.has_ready() {
                     commands::serve_blocked(core, &shared);
                 }
@@ -325,7 +331,9 @@ impl Connection {
         let db = self.state.db;
         let resp = self.out.resp;
         let monitor = self.state.monitor;
+        let blocked = self.state.blocked.is_some();
         self.state.handle.update(|info| {
+            info.blocked = blocked;
             info.db = db;
             info.resp = resp;
             info.monitor = monitor;

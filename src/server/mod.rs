@@ -433,7 +433,11 @@ async fn cron(shared: Arc<Shared>) {
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         let mut core = shared.core();
+        let core = &mut *core;
         core.ks.active_expire_cycle(budget);
+        if !core.ks.expired_log.is_empty() {
+            crate::commands::publish_expired(&mut core.ks, &core.pubsub, &shared);
+        }
         core.ks.rehash_step();
     }
 }

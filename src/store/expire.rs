@@ -10,10 +10,10 @@ const KEYS_PER_LOOP: usize = 20;
 const ACCEPTABLE_STALE_PERCENT: usize = 10;
 
 impl Keyspace {
-    /// Runs one cycle within `budget`; returns the keys it deleted as `(db, key)` so the caller can
-    /// propagate them (replicas receive a DEL for every key a master expires).
-    pub fn active_expire_cycle(&mut self, budget: Duration) -> Vec<(usize, Vec<u8>)> {
-        let mut deleted = Vec::new();
+    /// Runs one cycle within `budget`; the keys it deletes go to `expired_log` like lazily
+    /// expired ones. Returns how many it deleted.
+    pub fn active_expire_cycle(&mut self, budget: Duration) -> usize {
+        let mut deleted = 0;
         if self.is_replica || !self.active_expire {
             return deleted;
         }
@@ -47,7 +47,7 @@ impl Keyspace {
                 let n_expired = expired_keys.len();
                 for key in expired_keys {
                     self.expire_entry(db, &key);
-                    deleted.push((db, key));
+                    deleted += 1;
                 }
                 total_sampled += sampled;
                 total_expired += n_expired;

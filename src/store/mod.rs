@@ -118,6 +118,9 @@ pub struct Keyspace {
     pub active_expire: bool,
     /// WATCHed keys and broken transactions.
     watches: Watches,
+    /// Keys deleted because their time passed, since the last drain: the server turns them
+    /// into `expired` keyspace notifications (and, on a master, DELs for replicas).
+    pub expired_log: Vec<(usize, Vec<u8>)>,
     rng: SmallRng,
 }
 
@@ -137,6 +140,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             active_expire: true,
             watches: Watches::default(),
+            expired_log: Vec::new(),
             rng: SmallRng::from_entropy(),
         }
     }
@@ -178,6 +182,7 @@ impl Keyspace {
         self.remove_entry(db, key);
         self.stats.expired += 1;
         self.signal_modified(db, key);
+        self.expired_log.push((db, key.to_vec()));
     }
 
     fn remove_entry(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
