@@ -468,7 +468,7 @@ fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     };
     if changed {
-        ctx.dirty(1);
+        ctx.wrote(b'$', "setbit", key);
     }
     ctx.out.int(old as i64);
     Ok(())
@@ -597,9 +597,9 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let len = res.len();
     if len > 0 {
         ctx.ks.set(db, dest, Value::string_from_vec(res), false);
-        ctx.dirty(1);
+        ctx.wrote(b'$', "set", dest);
     } else if ctx.ks.delete(db, dest) {
-        ctx.dirty(1);
+        ctx.wrote(b'g', "del", dest);
     }
     ctx.out.int(len as i64);
     Ok(())
@@ -810,7 +810,11 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Bytes], read_only_cmd: bool) -> CmdRe
     if grown || changes > 0 {
         ctx.ks.set(db, key, Value::string_from_vec(buf), existed);
     }
-    ctx.dirty(changes);
+    if changes > 0 {
+        // One notification for the key; the dirty counter still counts every changed field.
+        ctx.wrote(b'$', "setbit", key);
+        ctx.dirty(changes - 1);
+    }
     Ok(())
 }
 
