@@ -398,14 +398,27 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     if !ctx.ks.expired_log.is_empty() {
         publish_expired(ctx.ks, ctx.pubsub, ctx.shared);
     }
+    // An unknown subcommand of a container command is refused before execution in Redis (the
+    // lookup fails): it counts as rejected, and neither the slow log nor MONITOR sees it.
+    let rejected =
+        matches!(&result, Err(CmdError::Msg(m)) if m.starts_with("ERR unknown subcommand"));
     let stat = ctx.intro.cmdstats.entry(spec.name).or_default();
-    stat.calls += 1;
-    stat.usec += micros;
+    if rejected {
+        stat.rejected_calls += 1;
+    } else {
+        stat.calls += 1;
+        stat.usec += micros;
+    }
     if let Err(e) = result {
-        stat.failed_calls += 1;
+        if !rejected {
+            stat.failed_calls += 1;
+        }
         let msg = e.to_string();
         ctx.intro.count_error(&msg);
         ctx.out.error(&msg);
+    }
+    if rejected {
+        return None;
     }
     let threshold = ctx.shared.hot.slowlog_slower_than.load(Ordering::Relaxed);
     if threshold >= 0 && micros >= threshold as u64 && spec.flags & flags::SKIP_SLOWLOG == 0 {

@@ -42,14 +42,18 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             .total_connections_received
             .fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let (maxclients, protected, needs_auth) = {
+        let (maxclients, protected, needs_auth, keepalive) = {
             let cfg = shared.config();
             (
                 cfg.int("maxclients") as usize,
                 cfg.bool("protected-mode"),
                 !cfg.get("requirepass").is_empty(),
+                cfg.int("tcp-keepalive"),
             )
         };
+        if keepalive > 0 {
+            set_keepalive(&stream, keepalive as u64);
+        }
         if shared.clients().len() >= maxclients {
             shared
                 .stats
@@ -70,6 +74,18 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         }
         let laddr = stream.local_addr().unwrap_or(addr);
         tokio::spawn(serve(shared.clone(), stream, addr, laddr, !needs_auth));
+    }
+}
+
+/// `tcp-keepalive`: probe an idle peer after `secs`, then every `secs / 3`, as Redis does, so
+/// dead peers are noticed and middleboxes keep the connection open.
+fn set_keepalive(stream: &TcpStream, secs: u64) {
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(secs))
+        .with_interval(Duration::from_secs((secs / 3).max(1)))
+        .with_retries(3);
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_keepalive(&ka) {
+        debug!("Setting TCP keepalive: {e}");
     }
 }
 

@@ -348,9 +348,24 @@ fn bind_addr(entry: &str) -> Option<IpAddr> {
     }
 }
 
+/// Binds one listening socket with the configured `tcp-backlog` (tokio's `bind` would fix it).
+fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    TcpListener::from_std(socket.into())
+}
+
 /// Binds every `bind` address; entries prefixed with `-` are optional.
 async fn bind_all(cfg: &Config) -> Result<Vec<TcpListener>, String> {
     let port = cfg.int("port") as u16;
+    let backlog = cfg.int("tcp-backlog").clamp(1, i32::MAX as i64) as i32;
     let mut listeners = Vec::new();
     for entry in cfg.get("bind").split_whitespace() {
         let (optional, addr) = match entry.strip_prefix('-') {
@@ -360,7 +375,7 @@ async fn bind_all(cfg: &Config) -> Result<Vec<TcpListener>, String> {
         let Some(ip) = bind_addr(addr) else {
             return Err(format!("Invalid bind address '{addr}'"));
         };
-        match TcpListener::bind(SocketAddr::new(ip, port)).await {
+        match listen(SocketAddr::new(ip, port), backlog) {
             Ok(l) => listeners.push(l),
             Err(e) if optional => info!("Skipping optional bind address {addr}:{port}: {e}"),
             Err(e) => {
