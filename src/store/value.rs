@@ -64,7 +64,7 @@ impl Value {
             Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
             Value::Str(_) => "raw",
             Value::List(l) => l.encoding(),
-            Value::Hash(h) => h.encoding(limits),
+            Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(limits),
             Value::ZSet(z) => z.encoding(limits),
         }
