@@ -716,7 +716,6 @@ fn encodings_follow_limits() {
 /// only case where Redis defines their result).
 fn random_command(rng: &mut impl Rng) -> Vec<String> {
     let keys = ["k1", "k2", "k3"];
-    let key = || keys[rand::thread_rng().gen_range(0..keys.len())].to_string();
     let member = |rng: &mut dyn rand::RngCore| format!("m{}", rng.gen_range(0..12));
     let score = |rng: &mut dyn rand::RngCore| {
         [
@@ -743,7 +742,6 @@ fn random_command(rng: &mut impl Rng) -> Vec<String> {
     };
     let idx = |rng: &mut dyn rand::RngCore| rng.gen_range(-8..10).to_string();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
-    let _ = key;
     let k = keys[rng.gen_range(0..keys.len())].to_string();
     match rng.gen_range(0..30) {
         0..=5 => {

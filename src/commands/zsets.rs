@@ -1827,3 +1827,56 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_parse_like_strtod() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"+Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"0x1p-2"), Some(0.25));
+        assert_eq!(parse_score(b"1e3"), Some(1000.0));
+        assert_eq!(parse_score(b".5"), Some(0.5));
+        assert_eq!(parse_score(b"5."), Some(5.0));
+        assert!(parse_score(b"1e-310").is_some_and(|v| v > 0.0));
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"nan",
+            b"1e400",
+            b"1e-400",
+            b"abc",
+            b"1e",
+            b"--1",
+            b"0x",
+        ] {
+            assert_eq!(parse_score(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        // Range bounds: strtod with leading spaces and an empty text allowed.
+        assert_eq!(parse_score_bound(b"(1"), Some((1.0, true)));
+        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
+        assert_eq!(parse_score_bound(b"("), Some((0.0, true)));
+        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
+        assert_eq!(parse_score_bound(b"1e400"), Some((f64::INFINITY, false)));
+        assert_eq!(parse_score_bound(b" "), None);
+        assert_eq!(parse_score_bound(b"nan"), None);
+        assert_eq!(parse_score_bound(b"1x"), None);
+    }
+
+    #[test]
+    fn lex_ranges() {
+        let r = parse_lex_range(b"[b", b"(d").unwrap();
+        assert!(r.can_match() && r.ge_min(b"b") && !r.le_max(b"d"));
+        assert!(!parse_lex_range(b"+", b"-").unwrap().can_match());
+        assert!(!parse_lex_range(b"(a", b"[a").unwrap().can_match());
+        assert!(parse_lex_range(b"[a", b"[a").unwrap().can_match());
+        assert!(parse_lex_range(b"a", b"+").is_err());
+        assert!(parse_lex_range(b"+x", b"+").is_err());
+        assert!(parse_lex_range(b"", b"+").is_err());
+    }
+}
