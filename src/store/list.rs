@@ -85,7 +85,7 @@ impl List {
         &self,
         start: usize,
         end: usize,
-    ) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    ) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator + Clone {
         self.items.range(start..=end).map(|i| i.as_slice())
     }
 
