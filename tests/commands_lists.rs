@@ -901,3 +901,58 @@ fn big_lists_index_and_set_fast() {
     );
     assert_eq!(c.call(&["LLEN", "big"]).value, V::Int(n));
 }
+
+fn events(port: u16) -> Vec<String> {
+    let mut admin = Raw::connect(port);
+    admin.call(&["FLUSHALL"]);
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", "Elg"]);
+    let mut sub = Raw::connect(port);
+    sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    let cmds: &[&[&str]] = &[
+        &["RPUSH", "l", "a", "b", "c"],
+        &["LPUSH", "l", "z"],
+        &["LPUSHX", "nokey", "a"],
+        &["LPOP", "l"],
+        &["RPOP", "l", "2"],
+        &["LPOP", "l", "0"],
+        &["LSET", "l", "0", "q"],
+        &["LINSERT", "l", "BEFORE", "q", "p"],
+        &["LINSERT", "l", "BEFORE", "nothere", "p"],
+        &["LREM", "l", "0", "p"],
+        &["LREM", "l", "0", "nothere"],
+        &["LTRIM", "l", "0", "0"],
+        &["LMOVE", "l", "m", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "m", "m"],
+        &["LMPOP", "1", "m", "LEFT"],
+        &["RPUSH", "x", "1", "2"],
+        &["BLMOVE", "x", "y", "RIGHT", "LEFT", "0"],
+        &["BLPOP", "x", "0"],
+        &["LTRIM", "y", "5", "10"],
+        &["PUBLISH", "__keyevent@0__:end", "x"],
+    ];
+    for c in cmds {
+        admin.call(c);
+    }
+    let mut t = Vec::new();
+    loop {
+        let Some(r) = sub.try_read(Duration::from_secs(5)) else {
+            t.push("<timeout>".into());
+            break;
+        };
+        let line = show(&r.value);
+        let done = line.contains("__keyevent@0__:end");
+        t.push(line);
+        if done {
+            break;
+        }
+    }
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    t
+}
+
+#[test]
+fn keyspace_events_match_redis() {
+    let p = pair!();
+    let t = both(&p, events);
+    assert!(t.iter().any(|l| l.contains("lpop") && l.contains("\"l\"")));
+}
