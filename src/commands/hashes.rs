@@ -486,7 +486,7 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let (count, uniq) = (l.unsigned_abs(), l >= 0);
-    if count == 0 {
+    if count == 0 || h.is_empty() {
         out.array(0);
         return Ok(());
     }
