@@ -7,6 +7,7 @@ use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use redis::Value as V;
+use std::time::Duration;
 
 macro_rules! pair {
     () => {
@@ -798,4 +799,60 @@ fn command_metadata() {
             "COMMAND INFO {name}"
         );
     }
+}
+
+/// The keyspace events of every hash command, in order, as Redis publishes them.
+fn events(port: u16) -> Vec<String> {
+    let mut admin = Raw::connect(port);
+    admin.call(&["FLUSHALL"]);
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", "Ehg"]);
+    let mut sub = Raw::connect(port);
+    sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    let cmds: &[&[&str]] = &[
+        &["HSET", "h", "a", "1", "b", "2"],
+        &["HSET", "h", "a", "1"],
+        &["HMSET", "h", "c", "3"],
+        &["HSETNX", "h", "a", "x"],
+        &["HSETNX", "h", "d", "4"],
+        &["HINCRBY", "h", "n", "5"],
+        &["HINCRBY", "h", "a", "x"],
+        &["HINCRBY", "h", "b", "x"],
+        &["HINCRBYFLOAT", "h", "f", "1.5"],
+        &["HINCRBYFLOAT", "h", "f", "nan"],
+        &["HDEL", "h", "zz"],
+        &["HDEL", "h", "a", "b"],
+        &["HGET", "h", "c"],
+        &["HDEL", "h", "c", "d", "n", "f", "zz"],
+        &["HSET", "s", "a", "1"],
+        &["SET", "str", "x"],
+        &["HSET", "str", "a", "1"],
+        &["PUBLISH", "__keyevent@0__:end", "x"],
+    ];
+    for c in cmds {
+        admin.call(c);
+    }
+    let mut t = Vec::new();
+    loop {
+        let Some(r) = sub.try_read(Duration::from_secs(5)) else {
+            t.push("<timeout>".into());
+            break;
+        };
+        let line = show(&r.value);
+        let done = line.contains("__keyevent@0__:end");
+        t.push(line);
+        if done {
+            break;
+        }
+    }
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    t
+}
+
+#[test]
+fn keyspace_events_match_redis() {
+    let p = pair!();
+    let real = events(p.real.port);
+    let ours = events(p.ours.port);
+    assert_eq!(ours, real, "transcripts differ (left: ours, right: Redis)");
+    assert!(real.iter().any(|l| l.contains("hincrbyfloat")));
 }

@@ -290,13 +290,14 @@ fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     };
     if deleted > 0 {
-        ctx.wrote(b'h', "hdel", key);
         if emptied {
             ctx.ks.delete(db, key);
-            ctx.wrote(b'g', "del", key);
         }
-        let calls = 1 + emptied as usize;
-        ctx.dirty(deleted.saturating_sub(calls) as u64);
+        ctx.wrote(b'h', "hdel", key);
+        if emptied {
+            ctx.notify(b'g', "del", key);
+        }
+        ctx.dirty(deleted as u64 - 1);
     }
     ctx.out.int(deleted as i64);
     Ok(())
