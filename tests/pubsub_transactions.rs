@@ -252,3 +252,89 @@ fn exec_is_atomic_against_concurrent_writers() {
     let (x, y): (i64, i64) = (c.get("x").unwrap(), c.get("y").unwrap());
     assert_eq!((x, y), (800, 800));
 }
+
+/// Number of clients CLIENT LIST shows as blocked (flag `b`).
+fn blocked_count(c: &mut redis::Connection) -> usize {
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(c).unwrap();
+    list.lines()
+        .filter(|l| {
+            l.split(' ')
+                .any(|f| f.starts_with("flags=") && f.contains('b'))
+        })
+        .count()
+}
+
+#[test]
+fn blocked_clients_keep_order_ignore_wrong_types_and_can_be_unblocked() {
+    let server = Server::start(&[]);
+    let mut admin = server.conn();
+    let mut a = Raw::new(server.port);
+    let mut b = Raw::new(server.port);
+    a.send("BLPOP q 0\r\n");
+    assert!(wait_until(Duration::from_secs(5), || blocked_count(
+        &mut admin
+    ) == 1));
+    b.send("BLPOP q 0\r\n");
+    assert!(wait_until(Duration::from_secs(5), || blocked_count(
+        &mut admin
+    ) == 2));
+    // A string under the key serves nobody.
+    let _: () = admin.set("q", "not a list").unwrap();
+    let _: String = redis::cmd("PING").query(&mut admin).unwrap();
+    assert_eq!(blocked_count(&mut admin), 2);
+    let _: () = redis::cmd("DEL").arg("q").query(&mut admin).unwrap();
+    // Both elements pushed inside one EXEC: served in arrival order after the EXEC.
+    let (): () = redis::pipe()
+        .atomic()
+        .rpush("q", "first")
+        .rpush("q", "second")
+        .ignore()
+        .query(&mut admin)
+        .unwrap();
+    let ra = "*2\r\n$1\r\nq\r\n$5\r\nfirst\r\n";
+    let rb = "*2\r\n$1\r\nq\r\n$6\r\nsecond\r\n";
+    assert_eq!(a.read_exact_text(ra.len()), ra);
+    assert_eq!(b.read_exact_text(rb.len()), rb);
+    // CLIENT UNBLOCK with TIMEOUT and ERROR.
+    let mut c = Raw::new(server.port);
+    c.expect("CLIENT ID\r\n", "");
+    let id: i64 = {
+        let mut s = String::new();
+        let mut byte = [0u8; 1];
+        while !s.ends_with("\r\n") {
+            let _ = c.0.read(&mut byte);
+            s.push(byte[0] as char);
+        }
+        s.trim_start_matches(':').trim().parse().unwrap()
+    };
+    c.send("BLPOP none 0\r\n");
+    assert!(wait_until(Duration::from_secs(5), || blocked_count(
+        &mut admin
+    ) == 1));
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(id)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(c.read_exact_text(5), "*-1\r\n");
+    c.send("BLPOP none 0\r\n");
+    assert!(wait_until(Duration::from_secs(5), || blocked_count(
+        &mut admin
+    ) == 1));
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(id)
+        .arg("ERROR")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(n, 1);
+    let err = "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n";
+    assert_eq!(c.read_exact_text(err.len()), err);
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(id)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(n, 0);
+}

@@ -399,7 +399,8 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let mut keys = Vec::with_capacity(found.len());
     for k in found {
-        if pattern.is_some_and(|p| !glob_match(p, &k, false)) {
+        // MATCH * means no filter at all (so even the empty key is returned), as in Redis.
+        if pattern.is_some_and(|p| p != b"*" && !glob_match(p, &k, false)) {
             continue;
         }
         let Some(v) = ctx.ks.peek(db, &k) else {

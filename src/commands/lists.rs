@@ -5,11 +5,10 @@
 //! park the client when nothing is available; when a write wakes them they run again.
 
 use super::table::{cmd, flags::*, CommandSpec};
-use super::{arg_i64, is_opt, CmdError, CmdResult, Ctx};
+use super::{arg_i64, is_opt, parse_timeout, CmdError, CmdResult, Ctx};
 use crate::server::TimeoutReply;
 use crate::store::{CompactBytes, List, Value};
 use bytes::{BufMut, Bytes, BytesMut};
-use std::time::Duration;
 
 /// The commands of this family.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -176,7 +175,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "lmpop",
         -4,
-        WRITE,
+        WRITE | MOVABLE_KEYS,
         (0, 0, 0),
         "list",
         "7.0.0",
@@ -228,7 +227,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "blmpop",
         -5,
-        WRITE | BLOCKING,
+        WRITE | BLOCKING | MOVABLE_KEYS,
         (0, 0, 0),
         "list",
         "7.0.0",
@@ -287,31 +286,6 @@ fn deleted(ctx: &mut Ctx, key: &[u8]) {
     let db = ctx.db();
     ctx.ks.delete(db, key);
     ctx.wrote(b'g', "del", key);
-}
-
-/// A blocking command's timeout in seconds, exactly as Redis 7.0 reads it: the seconds are
-/// turned into whole milliseconds by truncation (so `0.0001` means "forever", like `0`), and
-/// values too big for that (`inf`, `1e300`) come out negative, as the C conversion does.
-fn arg_timeout(ctx: &Ctx, arg: &[u8]) -> Result<Option<Duration>, CmdError> {
-    let secs = crate::num::parse_f64(arg)
-        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
-    let ms = secs * 1000.0;
-    // x86's truncating conversion yields i64::MIN for anything out of range.
-    let ms = if ms.is_finite() && ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18 {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    if ms < 0 {
-        return Err(CmdError::err("timeout is negative"));
-    }
-    if ms == 0 {
-        return Ok(None);
-    }
-    if ms > i64::MAX - ctx.ks.now.max(0) {
-        return Err(CmdError::err("timeout is out of range"));
-    }
-    Ok(Some(Duration::from_millis(ms as u64)))
 }
 
 /// `getPositiveLongFromObjectOrReply`: every failure says "must be positive".
@@ -871,7 +845,7 @@ fn rpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 // ---------------------------------------------------------------------------------------------
 
 fn bpop_generic(ctx: &mut Ctx, args: &[Bytes], front: bool) -> CmdResult {
-    let timeout = arg_timeout(ctx, &args[args.len() - 1])?;
+    let timeout = parse_timeout(ctx, &args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     if !pop_first_nonempty(ctx, keys, front, None)? {
         ctx.block(args, keys, timeout, TimeoutReply::NullArray);
@@ -889,7 +863,7 @@ fn brpop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 fn blmpop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let (keys, front, count) = parse_mpop(args, 2)?;
-    let timeout = arg_timeout(ctx, &args[1])?;
+    let timeout = parse_timeout(ctx, &args[1])?;
     if !pop_first_nonempty(ctx, keys, front, Some(count))? {
         ctx.block(args, keys, timeout, TimeoutReply::NullArray);
     }
@@ -903,7 +877,7 @@ fn blmove_generic(
     to_front: bool,
     timeout_arg: &[u8],
 ) -> CmdResult {
-    let timeout = arg_timeout(ctx, timeout_arg)?;
+    let timeout = parse_timeout(ctx, timeout_arg)?;
     if !lmove_generic(ctx, &args[1], &args[2], from_front, to_front)? {
         if ctx.client.in_exec {
             // Not allowed to block: Redis answers a null bulk here...

@@ -164,21 +164,29 @@ pub fn write_timeout_reply(out: &mut Out, reply: TimeoutReply) {
     }
 }
 
-/// Parses a blocking command's timeout in seconds (fractions allowed; 0 = forever), with Redis's
-/// errors.
-pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
+/// A blocking command's timeout in seconds, exactly as Redis 7.0 reads it: the seconds are
+/// turned into whole milliseconds by truncation (so `0.0001` means "forever", like `0`), and
+/// values too big for that (`inf`, `1e300`) come out negative, as the C conversion does.
+pub fn parse_timeout(ctx: &Ctx, arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     let secs = crate::num::parse_f64(arg)
-        .filter(|v| v.is_finite())
         .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    let ms = secs * 1000.0;
+    // x86's truncating conversion yields i64::MIN for anything out of range.
+    let ms = if ms.is_finite() && ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    if ms < 0 {
         return Err(CmdError::err("timeout is negative"));
     }
-    if secs == 0.0 {
+    if ms == 0 {
         return Ok(None);
     }
-    Duration::try_from_secs_f64(secs)
-        .map(Some)
-        .map_err(|_| CmdError::err("timeout is out of range"))
+    if ms > i64::MAX - ctx.ks.now.max(0) {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    Ok(Some(Duration::from_millis(ms as u64)))
 }
 
 /// Runs again the commands of clients blocked on keys that received writes, in arrival order,
@@ -188,6 +196,15 @@ pub fn serve_blocked(core: &mut Core, shared: &Shared) {
     while core.blocked.has_ready() {
         for (db, key) in core.blocked.take_ready() {
             for id in core.blocked.waiters(db, &key) {
+                let Some(waiter) = core.blocked.get(id) else {
+                    continue;
+                };
+                // A key that now holds another type (or nothing) serves nobody: the waiters
+                // keep waiting, as in Redis, instead of getting WRONGTYPE.
+                let wanted = blocking_type(&waiter.args[0]);
+                if core.ks.peek(db, &key).map(|v| v.type_name()) != Some(wanted) {
+                    break;
+                }
                 let Some(waiter) = core.blocked.remove(id) else {
                     continue;
                 };
@@ -197,12 +214,23 @@ pub fn serve_blocked(core: &mut Core, shared: &Shared) {
                 let mut ctx = Ctx::new(core, &mut state, shared, &mut out);
                 call(&mut ctx, &waiter.args);
                 if state.blocked.is_some() {
+                    // Nothing left for this waiter, so nothing for those behind it either: it
+                    // keeps its place at the head of the queue.
                     core.blocked.add(waiter, true);
-                } else {
-                    waiter.handle.unblock(out.buf.freeze());
+                    break;
                 }
+                waiter.handle.unblock(out.buf.freeze());
             }
         }
+    }
+}
+
+/// The type of key a blocking command waits for.
+fn blocking_type(name: &[u8]) -> &'static str {
+    if name.len() > 2 && name[..2].eq_ignore_ascii_case(b"bz") {
+        "zset"
+    } else {
+        "list"
     }
 }
 

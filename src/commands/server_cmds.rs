@@ -275,7 +275,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("maxclients", cfg.int("maxclients"));
             field!("client_recent_max_input_buffer", 0);
             field!("client_recent_max_output_buffer", 0);
-            field!("blocked_clients", 0);
+            field!("blocked_clients", ctx.blocked.len());
             field!("tracking_clients", 0);
             field!("clients_in_timeout_table", 0);
         }
@@ -411,9 +411,12 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("current_eviction_exceeded_time", 0);
             field!("keyspace_hits", ks.hits);
             field!("keyspace_misses", ks.misses);
-            field!("pubsub_channels", 0);
-            field!("pubsub_patterns", 0);
-            field!("pubsubshard_channels", 0);
+            {
+                use crate::server::pubsub::Kind;
+                field!("pubsub_channels", ctx.pubsub.len(Kind::Channel));
+                field!("pubsub_patterns", ctx.pubsub.len(Kind::Pattern));
+                field!("pubsubshard_channels", ctx.pubsub.len(Kind::Shard));
+            }
             field!("latest_fork_usec", 0);
             field!("total_forks", 0);
             field!("migrate_cached_sockets", 0);
@@ -634,29 +637,69 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// ACL categories Redis derives for a command.
 fn acl_categories(c: &CommandSpec) -> Vec<String> {
-    let mut cats = Vec::new();
+    // Redis prints categories in the bit order of its ACL_CATEGORY_* flags.
+    const ORDER: [&str; 21] = [
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+    let mut on = [false; 21];
+    let mut set = |name: &str| {
+        if let Some(i) = ORDER.iter().position(|n| *n == name) {
+            on[i] = true;
+        }
+    };
+    let group = match c.group {
+        "generic" => "keyspace",
+        "sorted-set" => "sortedset",
+        "transactions" => "transaction",
+        g => g,
+    };
+    set(group);
     if c.flags & WRITE != 0 {
-        cats.push("@write");
+        set("write");
     }
     if c.flags & READONLY != 0 {
-        cats.push("@read");
+        set("read");
     }
     if c.flags & ADMIN != 0 {
-        cats.push("@admin");
-        cats.push("@dangerous");
+        set("admin");
+        set("dangerous");
     }
-    if c.flags & FAST != 0 {
-        cats.push("@fast");
-    } else {
-        cats.push("@slow");
+    if matches!(
+        c.name,
+        "keys" | "flushall" | "flushdb" | "swapdb" | "info" | "sort" | "lastsave" | "role"
+    ) {
+        set("dangerous");
     }
-    match c.group {
-        "string" => cats.push("@string"),
-        "generic" => cats.push("@keyspace"),
-        "connection" => cats.push("@connection"),
-        _ => {}
+    if c.flags & BLOCKING != 0 {
+        set("blocking");
     }
-    cats.into_iter().map(String::from).collect()
+    set(if c.flags & FAST != 0 { "fast" } else { "slow" });
+    ORDER
+        .iter()
+        .zip(on)
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| format!("@{n}"))
+        .collect()
 }
 
 fn command_info(ctx: &mut Ctx, c: &CommandSpec) {
@@ -792,7 +835,7 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     "Invalid number of arguments specified for command",
                 ));
             }
-            let keys = c.key_positions(inner.len());
+            let keys = c.key_positions(inner);
             if keys.is_empty() {
                 return Err(CmdError::err("The command has no key arguments"));
             }

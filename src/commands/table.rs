@@ -23,6 +23,8 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 13;
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Keys are found through a `numkeys` argument (see `numkeys_position`).
+    pub const MOVABLE_KEYS: u32 = 1 << 16;
 
     /// Flag names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -42,6 +44,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (MOVABLE_KEYS, "movablekeys"),
     ];
 }
 
@@ -80,17 +83,41 @@ impl CommandSpec {
         (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Positions of the key arguments in `args` (COMMAND GETKEYS).
-    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+    /// Positions of the key arguments in `args` (COMMAND GETKEYS): the fixed range, plus the
+    /// keys counted by a `numkeys` argument for movable-key commands.
+    pub fn key_positions(&self, args: &[Bytes]) -> Vec<usize> {
+        let argc = args.len();
         let (first, last, step) = self.keys;
-        if first <= 0 || step <= 0 {
-            return Vec::new();
+        let mut keys: Vec<usize> = Vec::new();
+        if first > 0 && step > 0 {
+            let last = if last < 0 { argc as i32 + last } else { last };
+            keys.extend(
+                (first..=last.min(argc as i32 - 1))
+                    .step_by(step as usize)
+                    .map(|i| i as usize),
+            );
         }
-        let last = if last < 0 { argc as i32 + last } else { last };
-        (first..=last.min(argc as i32 - 1))
-            .step_by(step as usize)
-            .map(|i| i as usize)
-            .collect()
+        if let Some(pos) = numkeys_position(self.name) {
+            let n = args
+                .get(pos)
+                .and_then(|a| crate::num::parse_i64(a))
+                .filter(|&n| n > 0)
+                .map_or(0, |n| n as usize);
+            let counted: Vec<usize> = (pos + 1..(pos + 1 + n).min(argc))
+                .filter(|i| !keys.contains(i))
+                .collect();
+            keys.extend(counted);
+        }
+        keys
+    }
+}
+
+/// Where the `numkeys` argument sits in commands whose keys it counts (the keys follow it).
+pub fn numkeys_position(name: &str) -> Option<usize> {
+    match name {
+        "lmpop" | "zmpop" | "sintercard" | "zintercard" | "zunion" | "zinter" | "zdiff" => Some(1),
+        "blmpop" | "bzmpop" | "zunionstore" | "zinterstore" | "zdiffstore" => Some(2),
+        _ => None,
     }
 }
 

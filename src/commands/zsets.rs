@@ -238,7 +238,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zmpop",
         -4,
-        WRITE,
+        WRITE | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "7.0.0",
@@ -268,7 +268,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "bzmpop",
         -5,
-        WRITE | BLOCKING,
+        WRITE | BLOCKING | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "7.0.0",
@@ -278,7 +278,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zunion",
         -3,
-        READONLY,
+        READONLY | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "6.2.0",
@@ -288,7 +288,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zinter",
         -3,
-        READONLY,
+        READONLY | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "6.2.0",
@@ -298,7 +298,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zdiff",
         -3,
-        READONLY,
+        READONLY | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "6.2.0",
@@ -308,7 +308,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zunionstore",
         -4,
-        WRITE | DENYOOM,
+        WRITE | DENYOOM | MOVABLE_KEYS,
         (1, 1, 1),
         G,
         "2.0.0",
@@ -318,7 +318,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zinterstore",
         -4,
-        WRITE | DENYOOM,
+        WRITE | DENYOOM | MOVABLE_KEYS,
         (1, 1, 1),
         G,
         "2.0.0",
@@ -328,7 +328,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zdiffstore",
         -4,
-        WRITE | DENYOOM,
+        WRITE | DENYOOM | MOVABLE_KEYS,
         (1, 1, 1),
         G,
         "6.2.0",
@@ -338,7 +338,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "zintercard",
         -3,
-        READONLY,
+        READONLY | MOVABLE_KEYS,
         (0, 0, 0),
         G,
         "7.0.0",
@@ -1321,7 +1321,7 @@ fn blocking_zpop(
     nested: bool,
     nil_when_empty: bool,
 ) -> CmdResult {
-    let timeout = parse_timeout(timeout_arg)?;
+    let timeout = parse_timeout(ctx, timeout_arg)?;
     let db = ctx.db();
     for key in keys {
         if zset_mut(ctx.ks, db, key)?.is_some() {

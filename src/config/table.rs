@@ -202,7 +202,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("latency-tracking", BOOL, "yes"),
     // Encodings (honoured by the data-type structures)
     alias(
-        d("hash-max-listpack-entries", int(0, i64::MAX), "128"),
+        d("hash-max-listpack-entries", int(0, i64::MAX), "512"),
         "hash-max-ziplist-entries",
     ),
     alias(

@@ -16,9 +16,10 @@ use std::time::Instant;
 /// What a blocked client receives when its timeout passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    /// `*-1` (RESP3 `_`): every blocking list and sorted-set command in Redis 7.0.15, BLMOVE
+    /// and BRPOPLPUSH included.
     NullArray,
-    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
+    /// `$-1` (RESP3 `_`).
     Null,
 }
 
@@ -90,6 +91,11 @@ impl BlockedClients {
             }
         }
         Some(client)
+    }
+
+    /// The registration of a blocked client.
+    pub fn get(&self, id: u64) -> Option<&BlockedClient> {
+        self.clients.get(&id)
     }
 
     /// True if `id` is blocked.

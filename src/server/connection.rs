@@ -109,13 +109,15 @@ async fn serve(
     if let Err(reason) = conn.run(stream, push_rx).await {
         debug!("Client id={id} addr={addr} closed: {reason}");
     }
-    shared.clients().remove(&id);
     {
+        // Leave the blocked set (and every other registry) before the client registry, so no
+        // writer can serve an element to a connection that is already gone.
         let mut core = shared.core();
         core.blocked.remove(id);
         core.ks.unwatch_all(id);
         core.pubsub.remove_client(id);
     }
+    shared.clients().remove(&id);
     if conn.state.monitor {
         shared.remove_monitor(id);
     }
@@ -153,8 +155,14 @@ impl Connection {
         let mut protocol_error = None;
         loop {
             let blocked = self.block_deadline().is_some();
+            // True when parsing stopped at MAX_BATCH: complete requests may still be buffered.
+            let mut capped = false;
             if !blocked && protocol_error.is_none() {
-                while self.pending.len() < MAX_BATCH {
+                loop {
+                    if self.pending.len() >= MAX_BATCH {
+                        capped = true;
+                        break;
+                    }
                     match parser.next(&mut rbuf) {
                         Ok(Some(args)) => self.pending.push_back(args),
                         Ok(None) => break,
@@ -191,7 +199,7 @@ impl Connection {
                 return Err("query buffer limit".into());
             }
             let deadline = self.block_deadline();
-            if deadline.is_none() && !self.pending.is_empty() {
+            if deadline.is_none() && (capped || !self.pending.is_empty()) {
                 // More complete requests are buffered than one batch took: run them first.
                 continue;
             }

@@ -12,6 +12,11 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
             a == b
         }
     };
+    // Redis's matcher never enters its loop for an empty string: only an empty pattern matches
+    // it (KEYS * and SCAN MATCH * special-case "everything" before matching).
+    if s.is_empty() {
+        return pattern.is_empty();
+    }
     let (mut p, mut i) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     loop {
@@ -58,9 +63,10 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
 
 /// Matches `c` against the class starting at `pattern[start] == '['`; returns whether it matched
 /// and the pattern index after the class. An unterminated class runs to the end, as in Redis.
+/// Case folding follows Redis exactly: escaped bytes compare exactly, range ends are ordered
+/// before they are lowered.
 fn class_match(pattern: &[u8], start: usize, c: u8, nocase: bool) -> Option<(bool, usize)> {
     let lower = |b: u8| if nocase { b.to_ascii_lowercase() } else { b };
-    let c = lower(c);
     let mut p = start + 1;
     let negate = pattern.get(p) == Some(&b'^');
     if negate {
@@ -74,7 +80,7 @@ fn class_match(pattern: &[u8], start: usize, c: u8, nocase: bool) -> Option<(boo
         match pattern[p] {
             b'\\' if p + 1 < pattern.len() => {
                 p += 1;
-                if lower(pattern[p]) == c {
+                if pattern[p] == c {
                     matched = true;
                 }
             }
@@ -83,17 +89,18 @@ fn class_match(pattern: &[u8], start: usize, c: u8, nocase: bool) -> Option<(boo
                 return Some((matched != negate, p));
             }
             b if p + 2 < pattern.len() && pattern[p + 1] == b'-' => {
-                let (mut a, mut z) = (lower(b), lower(pattern[p + 2]));
+                let (mut a, mut z) = (b, pattern[p + 2]);
                 if a > z {
                     std::mem::swap(&mut a, &mut z);
                 }
+                let (a, z, c) = (lower(a), lower(z), lower(c));
                 if c >= a && c <= z {
                     matched = true;
                 }
                 p += 2;
             }
             b => {
-                if lower(b) == c {
+                if lower(b) == lower(c) {
                     matched = true;
                 }
             }
@@ -113,7 +120,8 @@ mod tests {
 
     #[test]
     fn redis_pattern_rules() {
-        assert!(m("*", ""));
+        assert!(!m("*", ""));
+        assert!(m("", ""));
         assert!(m("h?llo", "hello"));
         assert!(m("h*llo", "heeeello"));
         assert!(m("h[ae]llo", "hallo"));

@@ -19,7 +19,7 @@ pub use compact::CompactBytes;
 pub use dict::{hash_bytes, Dict};
 pub use hash::Hash;
 pub use list::List;
-pub use set::Set;
+pub use set::{Member as SetMember, Set};
 pub use value::Value;
 pub use watch::Watches;
 pub use zset::ZSet;
@@ -53,7 +53,7 @@ impl Default for EncodingLimits {
     /// Redis 7.0's defaults.
     fn default() -> Self {
         EncodingLimits {
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
