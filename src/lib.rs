@@ -10,5 +10,6 @@ pub mod config;
 pub mod logging;
 pub mod num;
 pub mod protocol;
+pub mod rdb;
 pub mod server;
 pub mod store;

@@ -167,6 +167,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::zsets::COMMANDS,
         super::pubsub::COMMANDS,
         super::transactions::COMMANDS,
+        super::dump::COMMANDS,
     ]
     .into_iter()
     .flatten()
