@@ -4,7 +4,6 @@
 
 pub mod bitops;
 pub mod connection;
-pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
@@ -373,11 +372,7 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         flag_multi_error(ctx);
         let msg = CmdError::Arity(spec.name.to_string()).to_string();
         ctx.intro.count_error(&msg);
-        ctx.intro
-            .cmdstats
-            .entry(spec.name)
-            .or_default()
-            .rejected_calls += 1;
+        ctx.intro.stat(spec).rejected_calls += 1;
         ctx.out.error(&msg);
         return None;
     }
@@ -385,11 +380,7 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         let msg = "NOAUTH Authentication required.";
         flag_multi_error(ctx);
         ctx.intro.count_error(msg);
-        ctx.intro
-            .cmdstats
-            .entry(spec.name)
-            .or_default()
-            .rejected_calls += 1;
+        ctx.intro.stat(spec).rejected_calls += 1;
         ctx.out.error(msg);
         return None;
     }
@@ -420,10 +411,12 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.simple("QUEUED");
         return Some(spec.name);
     }
-    let start = Instant::now();
+    let start = ctx.intro.clock_mark.take().unwrap_or_else(Instant::now);
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
     let result = (spec.handler)(ctx, args);
-    let micros = start.elapsed().as_micros() as u64;
+    let end = Instant::now();
+    ctx.intro.clock_mark = Some(end);
+    let micros = end.duration_since(start).as_micros() as u64;
     if !ctx.ks.expired_log.is_empty() {
         publish_expired(ctx.ks, ctx.pubsub, ctx.shared);
     }
@@ -431,7 +424,7 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     // lookup fails): it counts as rejected, and neither the slow log nor MONITOR sees it.
     let rejected =
         matches!(&result, Err(CmdError::Msg(m)) if m.starts_with("ERR unknown subcommand"));
-    let stat = ctx.intro.cmdstats.entry(spec.name).or_default();
+    let stat = ctx.intro.stat(spec);
     if rejected {
         stat.rejected_calls += 1;
     } else {

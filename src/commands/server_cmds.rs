@@ -465,7 +465,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
         "modules" => s.push_str("# Modules\r\n"),
         "commandstats" => {
             s.push_str("# Commandstats\r\n");
-            for (name, st) in &ctx.intro.cmdstats {
+            for (name, st) in ctx.intro.stats_by_name() {
                 let per = if st.calls > 0 {
                     st.usec as f64 / st.calls as f64
                 } else {

@@ -383,10 +383,11 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         None
     };
     let db = ctx.db();
+    // Only NX / XX need to know whether the key exists; a plain SET skips the lookup.
     let exists = if o.get {
         old.is_some()
     } else {
-        ctx.ks.exists(db, key)
+        (o.nx || o.xx) && ctx.ks.exists(db, key)
     };
     if (o.nx && exists) || (o.xx && !exists) {
         reply_opt(ctx, old);

@@ -320,6 +320,7 @@ impl Connection {
             if self.pending.len() > 1 {
                 prefetch_keys(&core.ks, self.state.db, self.pending.make_contiguous());
             }
+            core.intro.clock_mark = None;
             while let Some(args) = self.pending.pop_front() {
                 let mark = self.out.buf.len();
                 let mode = self.state.reply_mode;

@@ -79,6 +79,38 @@ impl CompactBytes {
         }
     }
 
+    /// Length in bytes, without building the slice.
+    pub fn len(&self) -> usize {
+        if self.is_heap() {
+            self.heap_parts().1
+        } else {
+            self.data[15] as usize
+        }
+    }
+
+    /// True for the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Equality with a byte slice, tuned for the keyspace's hot path: lengths first, then short
+    /// strings word by word instead of a `memcmp` call.
+    #[inline]
+    pub fn eq_bytes(&self, other: &[u8]) -> bool {
+        if self.len() != other.len() {
+            return false;
+        }
+        let mine = self.as_slice();
+        if mine.len() <= 16 {
+            let mut a = [0u8; 16];
+            let mut b = [0u8; 16];
+            a[..mine.len()].copy_from_slice(mine);
+            b[..other.len()].copy_from_slice(other);
+            return u128::from_ne_bytes(a) == u128::from_ne_bytes(b);
+        }
+        mine == other
+    }
+
     /// Bytes allocated on the heap for this string (0 when inline).
     pub fn heap_size(&self) -> usize {
         if self.is_heap() {
@@ -169,6 +201,14 @@ mod tests {
             assert_eq!(a, b);
             assert_eq!(&*c, &src[..]);
             assert_eq!(a.heap_size(), if len > 15 { len } else { 0 });
+            assert_eq!(a.len(), len);
+            assert!(a.eq_bytes(&src));
+            let mut other = src.clone();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+                assert!(!a.eq_bytes(&other));
+            }
+            assert!(!a.eq_bytes(&[&src[..], b"x"].concat()));
         }
         let moved = std::thread::spawn(move || CompactBytes::new(&[7u8; 40]).to_vec())
             .join()

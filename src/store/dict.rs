@@ -211,7 +211,7 @@ impl<V> Dict<V> {
             }
             let mut link = &t.buckets[(h & t.mask()) as usize];
             while let Some(node) = link {
-                if &*node.key == key {
+                if node.key.eq_bytes(key) {
                     return Some(node);
                 }
                 link = &node.next;
@@ -272,7 +272,7 @@ impl<V> Dict<V> {
             let mask = t.mask();
             let mut link = &mut t.buckets[(h & mask) as usize];
             while let Some(node) = link {
-                if &*node.key == key {
+                if node.key.eq_bytes(key) {
                     return Some(&mut node.value);
                 }
                 link = &mut node.next;
@@ -327,7 +327,7 @@ impl<V> Dict<V> {
                 loop {
                     match link {
                         None => break,
-                        Some(node) if &*node.key == key => {
+                        Some(node) if node.key.eq_bytes(key) => {
                             let mut node = link.take().expect("matched a present node");
                             *link = node.next.take();
                             t.used -= 1;
