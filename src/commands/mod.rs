@@ -4,6 +4,7 @@
 
 pub mod bitops;
 pub mod connection;
+pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
