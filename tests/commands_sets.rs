@@ -877,6 +877,7 @@ fn command_info_matches() {
         "srandmember",
         "smove",
         "sinter",
+        "sintercard",
         "sinterstore",
         "sunion",
         "sunionstore",
@@ -905,4 +906,20 @@ fn command_info_matches() {
         };
         assert_eq!(head(&a), head(&b), "COMMAND INFO {name}");
     }
+    let seqs: &[&[&[&str]]] = &[&[
+        &[
+            "COMMAND",
+            "GETKEYS",
+            "SINTERCARD",
+            "2",
+            "a",
+            "b",
+            "LIMIT",
+            "1",
+        ],
+        &["COMMAND", "GETKEYS", "SINTERSTORE", "d", "a", "b"],
+        &["COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"],
+        &["COMMAND", "GETKEYS", "SSCAN", "a", "0"],
+    ]];
+    assert_no_diffs(p.diff(seqs));
 }

@@ -113,7 +113,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "sintercard",
         -3,
-        READONLY,
+        READONLY | MOVABLE_KEYS,
         (0, 0, 0),
         "set",
         "7.0.0",
