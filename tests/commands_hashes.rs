@@ -319,10 +319,9 @@ fn counters() {
     assert_no_diffs(p.diff_norm(seqs, &norm));
 }
 
-/// Results where Redis's `long double` arithmetic differs from `f64`: pending the shared
-/// long-double helper of strings.rs (see hashes.rs, `mod float`).
+/// Results where Redis's `long double` arithmetic differs from `f64` (hashes.rs uses the
+/// long-double model of strings.rs, as INCRBYFLOAT does).
 #[test]
-#[ignore = "needs strings::long_double to be public"]
 fn hincrbyfloat_long_double() {
     let p = pair!();
     let seqs: &[&[&[&str]]] = &[&[

@@ -420,36 +420,32 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// HINCRBYFLOAT arithmetic. Redis computes in `long double` (parsed with `strtold`, printed with
-/// `%.17Lf` and trimmed); strings.rs has an exact software model of that, private for now, so
-/// this uses `f64`, which gives the same text for the usual values but not for every sum (Redis
-/// prints `0.1 + 0.2` as `0.3`, `f64` as `0.30000000000000004`) nor for hexadecimal or
-/// beyond-double inputs. Once `strings::long_double` is public this module becomes:
-/// `parse` = `long_double::parse`, `zero` = `long_double::from_i64(0)`, `add` =
-/// `long_double::add`, `is_finite` = `matches!(v, Ld::Finite { .. })`, `format` =
-/// `long_double::format_human`.
+/// HINCRBYFLOAT arithmetic: Redis computes in `long double` (parsed with `strtold`, printed
+/// with `%.17Lf` and trimmed), exactly as INCRBYFLOAT does, so this is the software model of
+/// that in strings.rs.
 mod float {
-    pub type F = f64;
+    use crate::commands::strings::long_double::{self, Ld};
+
+    pub type F = Ld;
 
     pub fn parse(s: &[u8]) -> Option<F> {
-        crate::num::parse_f64(s)
+        long_double::parse(s)
     }
 
     pub fn zero() -> F {
-        0.0
+        long_double::from_i64(0)
     }
 
     pub fn add(a: F, b: F) -> Option<F> {
-        let v = a + b;
-        (!v.is_nan()).then_some(v)
+        long_double::add(a, b)
     }
 
     pub fn is_finite(v: &F) -> bool {
-        v.is_finite()
+        matches!(v, Ld::Finite { .. })
     }
 
     pub fn format(v: F) -> String {
-        crate::num::format_human(v)
+        long_double::format_human(v)
     }
 }
 

@@ -814,7 +814,7 @@ fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// of it for INCRBYFLOAT to reproduce Redis exactly: `strtold` parsing, one addition, and
 /// `%.17Lf` printing with Redis's trailing-zero trimming. Arithmetic is exact on big integers,
 /// then rounded once, which is what the hardware does.
-mod long_double {
+pub(crate) mod long_double {
     /// Little-endian base-2^32 unsigned big integer.
     #[derive(Clone, Debug, PartialEq, Eq)]
     struct Big(Vec<u32>);
