@@ -31,6 +31,11 @@ pub fn width_for(values: &[i64]) -> u8 {
 
 /// Decodes and validates an intset: known width, exact size, strictly ascending members.
 pub fn decode(blob: &[u8]) -> Result<Vec<i64>, String> {
+    decode_with_width(blob).map(|(_, v)| v)
+}
+
+/// [`decode`], also returning the element width.
+pub fn decode_with_width(blob: &[u8]) -> Result<(u8, Vec<i64>), String> {
     if blob.len() < 8 {
         return Err("intset shorter than its header".into());
     }
@@ -61,7 +66,7 @@ pub fn decode(blob: &[u8]) -> Result<Vec<i64>, String> {
         }
         out.push(v);
     }
-    Ok(out)
+    Ok((width as u8, out))
 }
 
 #[cfg(test)]

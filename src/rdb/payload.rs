@@ -33,10 +33,11 @@ pub fn verify_payload(p: &[u8]) -> bool {
 }
 
 /// Decodes a payload (already checked with [`verify_payload`]) into a value. An empty
-/// collection is an error here, as RESTORE answers "Bad data format" for it.
+/// collection is an error here, as RESTORE answers "Bad data format" for it. Like Redis, the
+/// value is parsed from the whole payload: a value may run into the 10-byte footer, and bytes
+/// left over are ignored.
 pub fn restore_payload(p: &[u8], limits: &EncodingLimits) -> Result<Value, Error> {
-    let body = &p[..p.len().saturating_sub(10)];
-    let mut inp = Input::new(body, Some(body.len() as u64));
+    let mut inp = Input::new(p, Some(p.len() as u64));
     let fail = |offset, kind| Error {
         offset,
         key: None,

@@ -382,12 +382,19 @@ pub(crate) fn read_object<R: Read>(
         }
         SET_INTSET => {
             let blob = inp.string()?;
-            let values = intset::decode(&blob).map_err(blob_err)?;
+            let (width, values) = intset::decode_with_width(&blob).map_err(blob_err)?;
+            if values.is_empty() {
+                return Ok(None);
+            }
+            if values.len() <= limits.set_max_intset_entries {
+                // Kept as is, width included, as Redis keeps the blob.
+                return Ok(Some(Value::Set(Box::new(Set::from_intset(width, &values)))));
+            }
             let mut set = Set::new();
             for v in values {
                 set_insert(&mut set, v.to_string().as_bytes(), limits)?;
             }
-            Ok((!set.is_empty()).then(|| Value::Set(Box::new(set))))
+            Ok(Some(Value::Set(Box::new(set))))
         }
         SET_LISTPACK => {
             let blob = inp.string()?;
@@ -781,6 +788,14 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
+    /// The remaining keys as an iterator of results (it ends after the first error).
+    pub fn entries(&mut self) -> Entries<'_, R> {
+        Entries {
+            reader: self,
+            failed: false,
+        }
+    }
+
     /// Reads every remaining key into `f`, stopping at the first error (from the file or `f`).
     pub fn for_each(&mut self, mut f: impl FnMut(Entry) -> Result<(), Error>) -> Result<(), Error> {
         while let Some(e) = self.next_entry()? {
@@ -790,16 +805,24 @@ impl<R: Read> Reader<R> {
     }
 }
 
-impl<R: Read> Iterator for Reader<R> {
+/// The iterator of [`Reader::entries`]: yields each key, then ends after EOF or the first error.
+pub struct Entries<'a, R: Read> {
+    reader: &'a mut Reader<R>,
+    failed: bool,
+}
+
+impl<R: Read> Iterator for Entries<'_, R> {
     type Item = Result<Entry, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.next_entry() {
+        if self.failed {
+            return None;
+        }
+        match self.reader.next_entry() {
             Ok(Some(e)) => Some(Ok(e)),
             Ok(None) => None,
             Err(e) => {
-                // An error ends the stream.
-                self.done = true;
+                self.failed = true;
                 Some(Err(e))
             }
         }
@@ -843,6 +866,7 @@ mod tests {
         ];
         let entries: Vec<Entry> = Reader::from_slice(&file)
             .unwrap()
+            .entries()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(entries.len(), 2);

@@ -323,6 +323,24 @@ impl Set {
         }
     }
 
+    /// An `intset`-encoded set of `values` (ascending and distinct, as an RDB intset blob holds
+    /// them) stored at `width` bytes each (2, 4 or 8, raised if a value needs more). The RDB
+    /// reader uses it so a loaded set keeps the width Redis had, as Redis itself does.
+    pub fn from_intset(width: u8, values: &[i64]) -> Set {
+        let width = values
+            .iter()
+            .map(|&v| width_of(v))
+            .fold(width.clamp(2, 8).next_power_of_two(), u8::max);
+        let mut data = Vec::with_capacity(values.len() * width as usize);
+        for &v in values {
+            let (b, l) = encode(v, width);
+            data.extend_from_slice(&b[..l]);
+        }
+        Set {
+            repr: Repr::Ints(IntSet { width, data }),
+        }
+    }
+
     /// In the `intset` encoding: the element width in bytes (2, 4 or 8; like Redis's, it only ever
     /// grows) and the members in ascending order; `None` for a hashtable set. The RDB writer
     /// uses it to reproduce Redis's intset blob byte for byte.
