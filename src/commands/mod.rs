@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     pub blocked: &'a mut BlockedClients,
     /// Pub/sub subscriptions.
     pub pubsub: &'a mut crate::server::pubsub::PubSub,
+    /// Save state (SAVE, BGSAVE, INFO persistence).
+    pub persistence: &'a mut crate::server::persistence::Persistence,
     /// The client issuing the command.
     pub client: &'a mut ClientState,
     /// Server-wide state: config, client registry, statistics.
@@ -58,6 +60,7 @@ impl<'a> Ctx<'a> {
             intro: &mut core.intro,
             blocked: &mut core.blocked,
             pubsub: &mut core.pubsub,
+            persistence: &mut core.persistence,
             client,
             shared,
             out,
@@ -411,6 +414,16 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         }
         ctx.out.simple("QUEUED");
         return Some(spec.name);
+    }
+    if spec.is_write()
+        && !ctx.persistence.last_bgsave_ok
+        && ctx.client.kind != crate::server::ClientKind::Master
+        && crate::server::persistence::writes_refused(ctx.persistence, &ctx.shared.config())
+    {
+        flag_multi_error(ctx);
+        ctx.intro.count_error(crate::server::persistence::MISCONF);
+        ctx.out.error(crate::server::persistence::MISCONF);
+        return None;
     }
     let start = ctx.intro.clock_mark.take().unwrap_or_else(Instant::now);
     ctx.ks.now = ctx.shared.clock.unix_ms(start);

@@ -3,7 +3,7 @@
 
 use super::table::{cmd, flags, flags::*, CommandSpec};
 use super::{arg_f64, arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
-use crate::server::{ClientKind, REDIS_VERSION, RESPLICA_VERSION};
+use crate::server::{persistence, ClientKind, REDIS_VERSION, RESPLICA_VERSION};
 use bytes::Bytes;
 use std::fmt::Write as _;
 
@@ -58,6 +58,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Get the UNIX time stamp of the last successful save to disk",
         lastsave,
+    ),
+    cmd(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Synchronously save the dataset to disk",
+        save,
+    ),
+    cmd(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Asynchronously save the dataset to disk",
+        bgsave,
     ),
     cmd(
         "monitor",
@@ -347,12 +367,20 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("current_save_keys_processed", 0);
             field!("current_save_keys_total", 0);
             field!("rdb_changes_since_last_save", ctx.ks.dirty);
-            field!("rdb_bgsave_in_progress", 0);
+            let p = &*ctx.persistence;
+            field!("rdb_bgsave_in_progress", p.bgsave_started.is_some() as i32);
             field!("rdb_last_save_time", ctx.intro.last_save);
-            field!("rdb_last_bgsave_status", "ok");
-            field!("rdb_last_bgsave_time_sec", -1);
-            field!("rdb_current_bgsave_time_sec", -1);
-            field!("rdb_saves", 0);
+            field!(
+                "rdb_last_bgsave_status",
+                if p.last_bgsave_ok { "ok" } else { "err" }
+            );
+            field!("rdb_last_bgsave_time_sec", p.last_bgsave_secs);
+            field!(
+                "rdb_current_bgsave_time_sec",
+                p.bgsave_started
+                    .map_or(-1, |t| t.elapsed().as_secs() as i64)
+            );
+            field!("rdb_saves", p.saves);
             field!("rdb_last_cow_size", 0);
             field!("rdb_last_load_keys_expired", 0);
             field!("rdb_last_load_keys_loaded", 0);
@@ -1043,6 +1071,20 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             std::thread::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
             ctx.out.ok();
         }
+        ("reload", 2) => {
+            // Save, empty the keyspace and load the file again: a full round trip through RDB.
+            let cfg = ctx.shared.config().clone();
+            persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, &cfg)
+                .map_err(|_| CmdError::err("Error trying to save the DB"))?;
+            ctx.ks.flush_all();
+            let path = persistence::rdb_path(&cfg);
+            persistence::load_file(ctx.ks, &path, ctx.limits()).map_err(|e| {
+                tracing::warn!("DEBUG RELOAD failed to load {}: {e}", path.display());
+                CmdError::err("Error trying to load the RDB dump, check server logs.")
+            })?;
+            tracing::info!("DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
+        }
         ("set-active-expire", 3) => {
             ctx.ks.active_expire = arg_i64(&args[2])? != 0;
             ctx.out.ok();
@@ -1073,6 +1115,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                 "    default.",
+                "RELOAD",
+                "    Save the RDB on disk and reload it back to memory.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
                 "HELP",
@@ -1094,7 +1138,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 }
 
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for a in &args[1..] {
         if is_opt(a, "save") {
             save = true;
@@ -1102,7 +1146,9 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             nosave = true;
         } else if is_opt(a, "abort") {
             abort = true;
-        } else if !(is_opt(a, "now") || is_opt(a, "force")) {
+        } else if is_opt(a, "force") {
+            force = true;
+        } else if !is_opt(a, "now") {
             return Err(CmdError::Syntax);
         }
     }
@@ -1117,14 +1163,68 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             "SHUTDOWN is not allowed from a replication link",
         ));
     }
-    if save {
-        tracing::warn!(
-            "Error trying to save the DB: RDB persistence is not available in this build yet"
-        );
-        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
-    }
     tracing::warn!("User requested shutdown...");
+    let cfg = ctx.shared.config().clone();
+    if save || (!nosave && persistence::has_save_points(&cfg)) {
+        if let Err(e) = final_save(ctx, &cfg) {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            if !force {
+                return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
+    }
+    ctx.shared.mark_final_save_done();
     ctx.client.shutdown_requested = true;
     ctx.client.close_after_reply = true;
+    Ok(())
+}
+
+/// The save SHUTDOWN (and DEBUG RELOAD) performs: a running background save is abandoned first,
+/// as Redis kills its child.
+fn final_save(ctx: &mut Ctx, cfg: &crate::config::Config) -> Result<(), String> {
+    if ctx.persistence.bgsave_started.is_some() {
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+        ctx.ks.abort_snapshot();
+        ctx.persistence.bgsave_started = None;
+    }
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, cfg)
+}
+
+fn save(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    let cfg = ctx.shared.config().clone();
+    persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, &cfg).map_err(
+        |e| {
+            if e.contains("already in progress") {
+                CmdError::err(e)
+            } else {
+                CmdError::Msg("ERR".into())
+            }
+        },
+    )?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let schedule = match args.get(1) {
+        None => false,
+        Some(a) if is_opt(a, "schedule") && args.len() == 2 => true,
+        Some(_) => return Err(CmdError::Syntax),
+    };
+    if ctx.persistence.bgsave_started.is_some() {
+        if schedule {
+            ctx.persistence.scheduled = true;
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    let shared = ctx
+        .shared
+        .self_arc()
+        .ok_or_else(|| CmdError::err("server is shutting down"))?;
+    persistence::start_bgsave(&shared, ctx.ks, ctx.persistence).map_err(CmdError::err)?;
+    ctx.out.simple("Background saving started");
     Ok(())
 }

@@ -5,6 +5,7 @@ mod blocking;
 mod client;
 mod connection;
 pub mod introspection;
+pub mod persistence;
 pub mod pubsub;
 
 pub use blocking::{BlockedClient, BlockedClients, TimeoutReply};
@@ -40,6 +41,8 @@ pub struct Core {
     pub blocked: BlockedClients,
     /// Pub/sub subscriptions.
     pub pubsub: pubsub::PubSub,
+    /// Save state (INFO persistence).
+    pub persistence: persistence::Persistence,
 }
 
 /// Server-wide counters read by INFO.
@@ -203,6 +206,10 @@ pub struct Shared {
     pub hot: HotSettings,
     /// The clock commands read their time from.
     pub clock: Clock,
+    /// This value's own `Arc`, for work a command hands to a background thread (BGSAVE).
+    me: std::sync::Weak<Shared>,
+    /// SHUTDOWN already wrote the final RDB (or was told not to): exit without saving again.
+    final_save_done: AtomicBool,
 }
 
 /// Recovers a guard from a poisoned lock: a panicking handler must not take the server down.
@@ -218,12 +225,13 @@ impl Shared {
         let port = config.int("port") as u16;
         let hot = HotSettings::default();
         hot.refresh(&config);
-        Ok(Arc::new(Shared {
+        Ok(Arc::new_cyclic(|me| Shared {
             core: Mutex::new(Core {
                 ks: Keyspace::new(dbs),
                 intro: Introspection::new(crate::store::now_ms() / 1000),
                 blocked: BlockedClients::default(),
                 pubsub: pubsub::PubSub::default(),
+                persistence: persistence::Persistence::default(),
             }),
             config: RwLock::new(config),
             commands,
@@ -244,6 +252,8 @@ impl Shared {
                 .unwrap_or_default(),
             hot,
             clock: Clock::new(),
+            me: me.clone(),
+            final_save_done: AtomicBool::new(false),
         }))
     }
 
@@ -273,6 +283,16 @@ impl Shared {
     /// Allocates the next CLIENT ID.
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The `Arc` this value lives in (`None` only while it is being dropped).
+    pub fn self_arc(&self) -> Option<Arc<Shared>> {
+        self.me.upgrade()
+    }
+
+    /// SHUTDOWN took care of the final save.
+    pub fn mark_final_save_done(&self) {
+        self.final_save_done.store(true, Ordering::SeqCst);
     }
 
     /// Starts a graceful shutdown.
@@ -328,6 +348,18 @@ impl Shared {
             self.unpaused.notify_waiters();
         }
     }
+}
+
+/// Resident memory of the process in bytes (INFO used_memory, the RDB `used-mem` field).
+pub fn used_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
 }
 
 /// `n` random lowercase hex characters (run ids, replication ids).
@@ -417,6 +449,20 @@ pub async fn run(config: Config) -> i32 {
         }
     };
     crate::logging::set_role(b'M');
+    {
+        let (path, limits) = {
+            let cfg = shared.config();
+            (persistence::rdb_path(&cfg), shared.hot.encoding_limits())
+        };
+        let mut core = shared.core();
+        if let Err(e) = persistence::load_file(&mut core.ks, &path, limits) {
+            warn!(
+                "Fatal error loading the DB ({}): {e}. Exiting.",
+                path.display()
+            );
+            return 1;
+        }
+    }
     info!(
         "Running mode=standalone, port={}. PID: {}",
         shared.port,
@@ -429,15 +475,51 @@ pub async fn run(config: Config) -> i32 {
     tokio::spawn(cron(shared.clone()));
     tokio::spawn(signals(shared.clone()));
     info!("Ready to accept connections");
-    while !shared.is_shutting_down() {
-        shared.shutdown.notified().await;
+    loop {
+        while !shared.is_shutting_down() {
+            shared.shutdown.notified().await;
+        }
+        if shared.final_save_done.load(Ordering::SeqCst) || signal_shutdown_save(&shared) {
+            break;
+        }
+        // As Redis: a failed final save keeps the server running, so no write is lost.
+        warn!("Errors trying to shut down the server. Check the logs for more information.");
+        shared.shutting_down.store(false, Ordering::SeqCst);
     }
-    info!("User requested shutdown...");
     for client in shared.clients().values() {
         client.kill();
     }
     info!("Resplica is now ready to exit, bye bye...");
     0
+}
+
+/// The final save of a shutdown started by a signal: done when save points exist. Returns
+/// whether the server may exit.
+fn signal_shutdown_save(shared: &Arc<Shared>) -> bool {
+    let cfg = shared.config().clone();
+    if !persistence::has_save_points(&cfg) {
+        return true;
+    }
+    let mut core = shared.core();
+    let core = &mut *core;
+    if core.persistence.bgsave_started.is_some() {
+        warn!("There is a child saving an .rdb. Killing it!");
+        core.ks.abort_snapshot();
+        core.persistence.bgsave_started = None;
+    }
+    info!("Saving the final RDB snapshot before exiting.");
+    match persistence::save_foreground(
+        &mut core.ks,
+        &mut core.persistence,
+        &mut core.intro.last_save,
+        &cfg,
+    ) {
+        Ok(()) => true,
+        Err(e) => {
+            warn!("Error trying to save the DB, can't exit: {e}");
+            false
+        }
+    }
 }
 
 /// The periodic task Redis calls `serverCron`: active expiry and incremental rehashing, `hz`
@@ -454,6 +536,7 @@ async fn cron(shared: Arc<Shared>) {
             crate::commands::publish_expired(&mut core.ks, &core.pubsub, &shared);
         }
         core.ks.rehash_step();
+        persistence::check_save_points(&shared, core);
     }
 }
 

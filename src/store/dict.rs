@@ -350,37 +350,30 @@ impl<V> Dict<V> {
         self.rehash_idx = None;
     }
 
-    /// Visits the entries of the bucket(s) at `cursor` and returns the next cursor (0 when the
-    /// walk is complete): Redis's `dictScan`, so growth or shrinkage between calls never makes the
-    /// walk miss an entry that stays present.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+    /// The buckets (table index, bucket index) one step of Redis's `dictScan` visits at
+    /// `cursor`, and the next cursor (0 when the walk is complete). Growth or shrinkage between
+    /// steps never makes the walk miss an entry that stays present.
+    fn scan_slots(&self, cursor: u64) -> (Vec<(usize, usize)>, u64) {
+        let mut slots = Vec::new();
         if self.is_empty() {
-            return 0;
+            return (slots, 0);
         }
-        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
-            let mut link = &t.buckets[idx as usize];
-            while let Some(node) = link {
-                f(&node.key, &node.value);
-                link = &node.next;
-            }
-        };
         let mut v = cursor;
         if !self.is_rehashing() {
-            let t0 = &self.tables[0];
-            let m0 = t0.mask();
-            emit(t0, v & m0, &mut f);
+            let m0 = self.tables[0].mask();
+            slots.push((0, (v & m0) as usize));
             v |= !m0;
             v = v.reverse_bits().wrapping_add(1).reverse_bits();
         } else {
             let (small, large) = if self.tables[0].buckets.len() <= self.tables[1].buckets.len() {
-                (&self.tables[0], &self.tables[1])
+                (0, 1)
             } else {
-                (&self.tables[1], &self.tables[0])
+                (1, 0)
             };
-            let (m0, m1) = (small.mask(), large.mask());
-            emit(small, v & m0, &mut f);
+            let (m0, m1) = (self.tables[small].mask(), self.tables[large].mask());
+            slots.push((small, (v & m0) as usize));
             loop {
-                emit(large, v & m1, &mut f);
+                slots.push((large, (v & m1) as usize));
                 v |= !m1;
                 v = v.reverse_bits().wrapping_add(1).reverse_bits();
                 if v & (m0 ^ m1) == 0 {
@@ -388,7 +381,34 @@ impl<V> Dict<V> {
                 }
             }
         }
-        v
+        (slots, v)
+    }
+
+    /// Visits the entries of the bucket(s) at `cursor` and returns the next cursor (0 when the
+    /// walk is complete); see `scan_slots` for the guarantee.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+        let (slots, next) = self.scan_slots(cursor);
+        for (t, b) in slots {
+            let mut link = &self.tables[t].buckets[b];
+            while let Some(node) = link {
+                f(&node.key, &node.value);
+                link = &node.next;
+            }
+        }
+        next
+    }
+
+    /// [`Dict::scan`] with mutable access to the values (the snapshot walk marks entries).
+    pub fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&[u8], &mut V)) -> u64 {
+        let (slots, next) = self.scan_slots(cursor);
+        for (t, b) in slots {
+            let mut link = &mut self.tables[t].buckets[b];
+            while let Some(node) = link {
+                f(&node.key, &mut node.value);
+                link = &mut node.next;
+            }
+        }
+        next
     }
 
     /// A random entry, chosen by picking a random non-empty bucket and then a random element of

@@ -11,6 +11,7 @@ pub mod glob;
 mod hash;
 mod list;
 mod set;
+mod snapshot;
 mod value;
 mod watch;
 mod zset;
@@ -20,6 +21,7 @@ pub use dict::{hash_bytes, Dict};
 pub use hash::Hash;
 pub use list::List;
 pub use set::{Member as SetMember, Set};
+pub use snapshot::{DbSizes, SnapshotItem};
 pub use value::Value;
 pub use watch::Watches;
 pub use zset::ZSet;
@@ -121,6 +123,8 @@ pub struct Keyspace {
     /// Keys deleted because their time passed, since the last drain: the server turns them
     /// into `expired` keyspace notifications (and, on a master, DELs for replicas).
     pub expired_log: Vec<(usize, Vec<u8>)>,
+    /// The point-in-time snapshot being taken, if any.
+    snapshot: Option<Box<snapshot::SnapshotState>>,
     rng: SmallRng,
 }
 
@@ -141,6 +145,7 @@ impl Keyspace {
             active_expire: true,
             watches: Watches::default(),
             expired_log: Vec::new(),
+            snapshot: None,
             rng: SmallRng::from_entropy(),
         }
     }
@@ -186,6 +191,7 @@ impl Keyspace {
     }
 
     fn remove_entry(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        self.preserve(db, key);
         let d = &mut self.dbs[db];
         let (_, entry) = d.keys.remove(key)?;
         if !d.expires.is_empty() {
@@ -241,6 +247,7 @@ impl Keyspace {
         if self.expire_if_needed(db, key) {
             return None;
         }
+        self.preserve(db, key);
         let (epoch, now) = (self.epoch, clock_secs(self.now));
         self.dbs[db].keys.get_mut(key).map(|e| {
             e.version = epoch;
@@ -263,6 +270,7 @@ impl Keyspace {
         };
         // KEEPTTL on a key whose time already passed keeps nothing: the old key is gone.
         let keep_ttl = keep_ttl && !self.is_expired(db, key);
+        self.preserve(db, key);
         let d = &mut self.dbs[db];
         match d.keys.get_mut(key) {
             Some(slot) => {
@@ -309,6 +317,7 @@ impl Keyspace {
         if self.expire_if_needed(db, key) {
             return false;
         }
+        self.preserve(db, key);
         let d = &mut self.dbs[db];
         let Some(e) = d.keys.get_mut(key) else {
             return false;
@@ -322,6 +331,9 @@ impl Keyspace {
     pub fn persist(&mut self, db: usize, key: &[u8]) -> bool {
         if self.expire_if_needed(db, key) {
             return false;
+        }
+        if self.dbs[db].expires.get(key).is_some() {
+            self.preserve(db, key);
         }
         let epoch = self.epoch;
         let d = &mut self.dbs[db];
@@ -345,8 +357,10 @@ impl Keyspace {
         self.signal_flushed(db);
         let old = std::mem::take(&mut self.dbs[db]);
         let n = old.keys.len();
-        if n > 1024 {
-            drop_in_background(old);
+        if let Some(old) = self.preserve_flushed(db, old) {
+            if n > 1024 {
+                drop_in_background(old);
+            }
         }
         n
     }
@@ -360,6 +374,7 @@ impl Keyspace {
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.signal_flushed(a);
         self.signal_flushed(b);
+        self.preserve_swap(a, b);
         self.dbs.swap(a, b);
     }
 

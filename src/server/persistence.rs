@@ -1,0 +1,362 @@
+//! RDB persistence: SAVE (foreground), fork-free BGSAVE, save points, loading at startup, and
+//! the figures INFO persistence reports.
+//!
+//! BGSAVE takes a point-in-time snapshot under the keyspace lock in one step
+//! ([`Keyspace::begin_snapshot`]), then a background thread pulls the snapshot in small chunks
+//! (briefly taking the lock per chunk) and encodes them outside the lock. Files are written to
+//! a temporary name in `dir`, fsynced and renamed, so a crash mid-save leaves the previous file.
+
+use super::{Core, Shared};
+use crate::config::Config;
+use crate::rdb::{self, Aux, Options, Writer};
+use crate::store::{Keyspace, SnapshotItem};
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::{info, warn};
+
+/// Entries pulled from the snapshot per lock acquisition.
+const CHUNK: usize = 256;
+/// Seconds between progress log lines during long saves and loads.
+const PROGRESS_EVERY_SECS: u64 = 5;
+/// After a failed background save, automatic saves wait this long before retrying (Redis's
+/// CONFIG_BGSAVE_RETRY_DELAY).
+const RETRY_DELAY_SECS: i64 = 5;
+
+/// Persistence state kept under the keyspace lock.
+#[derive(Debug)]
+pub struct Persistence {
+    /// When the running background save started.
+    pub bgsave_started: Option<Instant>,
+    /// Whether the last background save succeeded (INFO `rdb_last_bgsave_status`).
+    pub last_bgsave_ok: bool,
+    /// Duration of the last background save in seconds, -1 before any.
+    pub last_bgsave_secs: i64,
+    /// Successful saves since start (INFO `rdb_saves`).
+    pub saves: u64,
+    /// `dirty` when the running background save began (subtracted when it succeeds).
+    dirty_at_start: u64,
+    /// Unix seconds of the last save attempt (for the retry delay).
+    pub last_try: i64,
+    /// BGSAVE SCHEDULE asked for a save once the running one ends.
+    pub scheduled: bool,
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence {
+            bgsave_started: None,
+            last_bgsave_ok: true,
+            last_bgsave_secs: -1,
+            saves: 0,
+            dirty_at_start: 0,
+            last_try: 0,
+            scheduled: false,
+        }
+    }
+}
+
+/// Where the RDB file lives: `dbfilename` inside the working directory (`dir`).
+pub fn rdb_path(cfg: &Config) -> PathBuf {
+    PathBuf::from(cfg.get("dbfilename"))
+}
+
+fn options(cfg: &Config) -> Options {
+    Options {
+        compression: cfg.bool("rdbcompression"),
+        checksum: cfg.bool("rdbchecksum"),
+    }
+}
+
+/// Writes `path` atomically through `fill`, which streams the RDB into the writer.
+fn write_file(
+    path: &Path,
+    opts: Options,
+    list_fill: i64,
+    fill: impl FnOnce(&mut Writer<BufWriter<File>>) -> std::io::Result<()>,
+) -> std::io::Result<u64> {
+    let tmp = path.with_file_name(format!(
+        "temp-{}-{}.rdb",
+        std::process::id(),
+        crate::store::now_ms()
+    ));
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let mut w =
+            Writer::new(BufWriter::with_capacity(1 << 20, file), opts).with_list_fill(list_fill);
+        w.header(&Aux {
+            used_mem: super::used_memory(),
+            ..Aux::default()
+        })?;
+        fill(&mut w)?;
+        let bytes = w.bytes_written();
+        let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(bytes)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// SAVE: writes every database now, holding the lock (Redis's SAVE blocks the server too).
+/// `last_save` is LASTSAVE's time, updated on success.
+pub fn save_foreground(
+    ks: &mut Keyspace,
+    p: &mut Persistence,
+    last_save: &mut i64,
+    cfg: &Config,
+) -> Result<(), String> {
+    if p.bgsave_started.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let path = rdb_path(cfg);
+    let ks_ref = &*ks;
+    let result = write_file(
+        &path,
+        options(cfg),
+        cfg.int("list-max-listpack-size"),
+        |w| {
+            for db in 0..ks_ref.db_count() {
+                let d = ks_ref.db(db);
+                if d.keys.is_empty() {
+                    continue;
+                }
+                w.select_db(db, d.keys.len(), d.expires.len())?;
+                for (key, entry) in d.keys.iter() {
+                    w.entry(key, &entry.value, d.expires.get(key).copied())?;
+                }
+            }
+            Ok(())
+        },
+    );
+    match result {
+        Ok(_) => {
+            info!("DB saved on disk");
+            ks.dirty = 0;
+            *last_save = crate::store::now_ms() / 1000;
+            p.saves += 1;
+            Ok(())
+        }
+        Err(e) => {
+            warn!("Failed opening the temp RDB file or writing it: {e}");
+            Err(e.to_string())
+        }
+    }
+}
+
+/// BGSAVE: takes the snapshot now and encodes it on a background thread.
+pub fn start_bgsave(
+    shared: &Arc<Shared>,
+    ks: &mut Keyspace,
+    p: &mut Persistence,
+) -> Result<(), String> {
+    if p.bgsave_started.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let cfg = shared.config().clone();
+    let sizes = ks.begin_snapshot();
+    p.bgsave_started = Some(Instant::now());
+    p.dirty_at_start = ks.dirty;
+    p.last_try = crate::store::now_ms() / 1000;
+    info!("Background saving started");
+    let shared = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("bgsave".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let path = rdb_path(&cfg);
+            let mut last_progress = Instant::now();
+            let result = write_file(
+                &path,
+                options(&cfg),
+                cfg.int("list-max-listpack-size"),
+                |w| {
+                    let mut current_db = None;
+                    let mut written = 0u64;
+                    loop {
+                        let step = shared.core().ks.snapshot_step(CHUNK);
+                        let Some((items, done)) = step else {
+                            return Err(std::io::Error::other("the snapshot was aborted"));
+                        };
+                        for SnapshotItem {
+                            db,
+                            key,
+                            value,
+                            expire_ms,
+                        } in items
+                        {
+                            if current_db != Some(db) {
+                                let s = sizes.get(db).copied().unwrap_or_default();
+                                w.select_db(db, s.keys, s.expires)?;
+                                current_db = Some(db);
+                            }
+                            w.entry(&key, &value, expire_ms)?;
+                            written += 1;
+                        }
+                        if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
+                            info!(
+                                "Background saving in progress: {written} keys written, {:.1} MB",
+                                w.bytes_written() as f64 / 1e6
+                            );
+                            last_progress = Instant::now();
+                        }
+                        if done {
+                            return Ok(());
+                        }
+                    }
+                },
+            );
+            finish_bgsave(&shared, result.map_err(|e| e.to_string()), started);
+        });
+    if let Err(e) = spawned {
+        ks.abort_snapshot();
+        p.bgsave_started = None;
+        return Err(format!("Can't save in background: {e}"));
+    }
+    Ok(())
+}
+
+fn finish_bgsave(shared: &Arc<Shared>, result: Result<u64, String>, started: Instant) {
+    let mut core = shared.core();
+    let core = &mut *core;
+    core.ks.abort_snapshot();
+    let p = &mut core.persistence;
+    p.bgsave_started = None;
+    p.last_bgsave_secs = started.elapsed().as_secs() as i64;
+    match result {
+        Ok(bytes) => {
+            info!(
+                "Background saving terminated with success ({:.1} MB in {:.3} s)",
+                bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            p.last_bgsave_ok = true;
+            p.saves += 1;
+            core.ks.dirty = core.ks.dirty.saturating_sub(p.dirty_at_start);
+            core.intro.last_save = crate::store::now_ms() / 1000;
+        }
+        Err(e) => {
+            warn!("Background saving error: {e}");
+            p.last_bgsave_ok = false;
+        }
+    }
+    if std::mem::take(&mut core.persistence.scheduled) {
+        if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence) {
+            warn!("Scheduled background save failed to start: {e}");
+        }
+    }
+}
+
+/// Called from the cron: starts a background save when a `save` point is reached.
+pub fn check_save_points(shared: &Arc<Shared>, core: &mut Core) {
+    if core.persistence.bgsave_started.is_some() || core.ks.dirty == 0 {
+        return;
+    }
+    let points: Vec<i64> = shared
+        .config()
+        .get("save")
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let now = crate::store::now_ms() / 1000;
+    let since_save = now - core.intro.last_save;
+    let retry_ok =
+        core.persistence.last_bgsave_ok || now - core.persistence.last_try > RETRY_DELAY_SECS;
+    for pair in points.chunks(2) {
+        let [secs, changes] = pair else { continue };
+        if core.ks.dirty as i64 >= *changes && since_save >= *secs && retry_ok {
+            info!("{changes} changes in {secs} seconds. Saving...");
+            if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence) {
+                warn!("{e}");
+            }
+            return;
+        }
+    }
+}
+
+/// True when `save` has at least one save point.
+pub fn has_save_points(cfg: &Config) -> bool {
+    !cfg.get("save").trim().is_empty()
+}
+
+/// What loading a file found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub keys: u64,
+    pub expired: u64,
+    /// `repl-id` / `repl-offset` aux fields, for resuming replication.
+    pub repl: Option<(String, i64)>,
+}
+
+/// Loads `path` into the (empty) keyspace. Keys whose time already passed are skipped on a
+/// master, as Redis does. A missing file is not an error.
+pub fn load_file(
+    ks: &mut Keyspace,
+    path: &Path,
+    limits: crate::store::EncodingLimits,
+) -> Result<Option<Loaded>, String> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Can't open {}: {e}", path.display())),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    let mut reader = rdb::Reader::with_len(BufReader::with_capacity(1 << 20, file), len)
+        .map_err(|e| e.to_string())?
+        .with_limits(limits)
+        .with_databases(ks.db_count());
+    if let Some(v) = reader.aux_field("redis-ver") {
+        info!(
+            "Loading RDB produced by version {}",
+            String::from_utf8_lossy(v)
+        );
+    }
+    let now = crate::store::now_ms();
+    let mut loaded = Loaded::default();
+    let mut last_progress = Instant::now();
+    rdb::Reader::for_each(&mut reader, |e| {
+        if e.expire_ms.is_some_and(|at| at <= now) && !ks.is_replica {
+            loaded.expired += 1;
+            return Ok(());
+        }
+        ks.set(e.db, &e.key, e.value, false);
+        if let Some(at) = e.expire_ms {
+            ks.set_expire(e.db, &e.key, at);
+        }
+        loaded.keys += 1;
+        if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
+            info!("Loading in progress: {} keys loaded", loaded.keys);
+            last_progress = Instant::now();
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if let (Some(id), Some(off)) = (reader.repl_id(), reader.repl_offset()) {
+        loaded.repl = Some((id, off));
+    }
+    info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        loaded.keys, loaded.expired
+    );
+    info!(
+        "DB loaded from disk: {:.3} seconds",
+        started.elapsed().as_secs_f64()
+    );
+    ks.dirty = 0;
+    Ok(Some(loaded))
+}
+
+/// Error text for writes refused after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Writes are refused when the last background save failed, save points exist and
+/// `stop-writes-on-bgsave-error` is on.
+pub fn writes_refused(p: &Persistence, cfg: &Config) -> bool {
+    !p.last_bgsave_ok && has_save_points(cfg) && cfg.bool("stop-writes-on-bgsave-error")
+}

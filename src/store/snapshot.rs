@@ -1,0 +1,288 @@
+//! Fork-free point-in-time snapshots ("snapshot on write").
+//!
+//! Starting a snapshot is one step under the keyspace lock: the current write epoch becomes the
+//! cut and the epoch moves on, so every entry stamped at or before the cut holds its value as of
+//! the snapshot. A background task then walks the tables in small chunks, handing over each
+//! such entry and re-stamping it so it is handed over exactly once. Before a write changes or
+//! deletes an entry the walk has not handed over yet, the write hook ([`Keyspace::preserve`])
+//! hands over its current value first. The extra memory is therefore bounded by what changes
+//! during the snapshot, never by the dataset, and no client waits for the save.
+
+use super::{Db, Keyspace, Value};
+
+/// One key as it was at the cut.
+#[derive(Debug, Clone)]
+pub struct SnapshotItem {
+    /// Database index at the cut.
+    pub db: usize,
+    pub key: Vec<u8>,
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds.
+    pub expire_ms: Option<i64>,
+}
+
+/// Sizes of the databases at the cut, for the RESIZEDB hints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DbSizes {
+    pub keys: usize,
+    pub expires: usize,
+}
+
+/// A snapshot in progress.
+#[derive(Default)]
+pub(super) struct SnapshotState {
+    /// Entries stamped at or before this epoch belong to the snapshot.
+    cut: u32,
+    /// Current database index → index at the cut (SWAPDB may run during the snapshot).
+    db_map: Vec<usize>,
+    /// Items handed over by write hooks, waiting for the encoder.
+    handed: Vec<SnapshotItem>,
+    /// Databases emptied by FLUSHDB/FLUSHALL during the snapshot, with their index at the cut:
+    /// their untouched entries still belong to the snapshot.
+    flushed: Vec<(usize, Db)>,
+    /// The walk's position: database (current index) and SCAN cursor.
+    walk_db: usize,
+    cursor: u64,
+}
+
+impl Keyspace {
+    /// Starts a snapshot at this instant; returns the database sizes at the cut. Any snapshot
+    /// already running is abandoned.
+    pub fn begin_snapshot(&mut self) -> Vec<DbSizes> {
+        let cut = self.epoch;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.snapshot = Some(Box::new(SnapshotState {
+            cut,
+            db_map: (0..self.dbs.len()).collect(),
+            ..Default::default()
+        }));
+        self.dbs
+            .iter()
+            .map(|d| DbSizes {
+                keys: d.keys.len(),
+                expires: d.expires.len(),
+            })
+            .collect()
+    }
+
+    /// True while a snapshot is being taken.
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// Drops the snapshot in progress (a failed or killed save).
+    pub fn abort_snapshot(&mut self) {
+        self.snapshot = None;
+    }
+
+    /// The write hook: before `key` in `db` changes, hand its value at the cut to the snapshot.
+    pub(super) fn preserve(&mut self, db: usize, key: &[u8]) {
+        let Some(snap) = self.snapshot.as_mut() else {
+            return;
+        };
+        let d = &mut self.dbs[db];
+        if let Some(e) = d.keys.get_mut(key) {
+            if e.version <= snap.cut {
+                snap.handed.push(SnapshotItem {
+                    db: snap.db_map[db],
+                    key: key.to_vec(),
+                    value: e.value.clone(),
+                    expire_ms: d.expires.get(key).copied(),
+                });
+                e.version = self.epoch;
+            }
+        }
+    }
+
+    /// FLUSHDB during a snapshot: the emptied database keeps feeding the snapshot.
+    pub(super) fn preserve_flushed(&mut self, db: usize, old: Db) -> Option<Db> {
+        match self.snapshot.as_mut() {
+            Some(snap) => {
+                snap.flushed.push((snap.db_map[db], old));
+                None
+            }
+            None => Some(old),
+        }
+    }
+
+    /// SWAPDB during a snapshot: remember which index holds which database of the cut.
+    pub(super) fn preserve_swap(&mut self, a: usize, b: usize) {
+        if let Some(snap) = self.snapshot.as_mut() {
+            // The walk may already have passed one of the two indexes: hand over whatever of
+            // both is still unvisited (labelled with their indexes before the swap), so nothing
+            // is skipped; then the two indexes trade their origin.
+            for db in [a, b] {
+                let cut = snap.cut;
+                let orig = snap.db_map[db];
+                let d = &mut self.dbs[db];
+                let epoch = self.epoch;
+                let mut cursor = 0;
+                loop {
+                    let expires = &d.expires;
+                    let handed = &mut snap.handed;
+                    cursor = d.keys.scan_mut(cursor, |k, e| {
+                        if e.version <= cut {
+                            handed.push(SnapshotItem {
+                                db: orig,
+                                key: k.to_vec(),
+                                value: e.value.clone(),
+                                expire_ms: expires.get(k).copied(),
+                            });
+                            e.version = epoch;
+                        }
+                    });
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+            }
+            snap.db_map.swap(a, b);
+        }
+    }
+
+    /// Advances the snapshot by about `budget` entries: returns the items to encode and whether
+    /// the snapshot is complete (then it is finished and removed). `None` when no snapshot is
+    /// running (it was aborted): the caller must discard what it wrote.
+    pub fn snapshot_step(&mut self, budget: usize) -> Option<(Vec<SnapshotItem>, bool)> {
+        let epoch = self.epoch;
+        let snap = self.snapshot.as_mut()?;
+        let mut items = std::mem::take(&mut snap.handed);
+        while items.len() < budget && snap.walk_db < self.dbs.len() {
+            let cut = snap.cut;
+            let orig = snap.db_map[snap.walk_db];
+            let d = &mut self.dbs[snap.walk_db];
+            let expires = &d.expires;
+            snap.cursor = d.keys.scan_mut(snap.cursor, |k, e| {
+                if e.version <= cut {
+                    items.push(SnapshotItem {
+                        db: orig,
+                        key: k.to_vec(),
+                        value: e.value.clone(),
+                        expire_ms: expires.get(k).copied(),
+                    });
+                    e.version = epoch;
+                }
+            });
+            if snap.cursor == 0 {
+                snap.walk_db += 1;
+            }
+        }
+        while items.len() < budget {
+            let Some((orig, mut db)) = snap.flushed.pop() else {
+                break;
+            };
+            let cut = snap.cut;
+            let expires = std::mem::take(&mut db.expires);
+            let mut cursor = 0;
+            loop {
+                cursor = db.keys.scan(cursor, |k, e| {
+                    if e.version <= cut {
+                        items.push(SnapshotItem {
+                            db: orig,
+                            key: k.to_vec(),
+                            value: e.value.clone(),
+                            expire_ms: expires.get(k).copied(),
+                        });
+                    }
+                });
+                if cursor == 0 {
+                    break;
+                }
+            }
+            super::drop_in_background(db);
+        }
+        let done =
+            snap.walk_db >= self.dbs.len() && snap.flushed.is_empty() && snap.handed.is_empty();
+        if done {
+            self.snapshot = None;
+        }
+        Some((items, done))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Keyspace, Value};
+    use std::collections::BTreeMap;
+
+    fn collect(ks: &mut Keyspace) -> BTreeMap<(usize, Vec<u8>), (Value, Option<i64>)> {
+        let mut out = BTreeMap::new();
+        loop {
+            let (items, done) = ks.snapshot_step(7).unwrap();
+            for it in items {
+                assert!(
+                    out.insert((it.db, it.key.clone()), (it.value, it.expire_ms))
+                        .is_none(),
+                    "key handed over twice: {:?}",
+                    it.key
+                );
+            }
+            if done {
+                return out;
+            }
+            // Writers keep going between chunks.
+            for i in 0..5 {
+                let k = format!("k{}", (i * 37 + out.len()) % 300);
+                ks.set(0, k.as_bytes(), Value::Int(-1), false);
+                ks.delete(1, format!("k{}", i * 11 % 300).as_bytes());
+                ks.set(
+                    0,
+                    format!("new{}", out.len() + i).as_bytes(),
+                    Value::Int(7),
+                    false,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn snapshot_holds_exactly_the_state_at_the_cut() {
+        let mut ks = Keyspace::new(4);
+        let mut expected = BTreeMap::new();
+        for db in 0..2 {
+            for i in 0..300 {
+                let k = format!("k{i}");
+                ks.set(db, k.as_bytes(), Value::Int(i), false);
+                let mut exp = None;
+                if i % 10 == 0 {
+                    let at = ks.now + 100_000 + i;
+                    ks.set_expire(db, k.as_bytes(), at);
+                    exp = Some(at);
+                }
+                expected.insert((db, k.into_bytes()), (Value::Int(i), exp));
+            }
+        }
+        ks.begin_snapshot();
+        let got = collect(&mut ks);
+        assert_eq!(got.len(), expected.len());
+        assert_eq!(got, expected);
+        assert!(!ks.snapshot_running());
+    }
+
+    #[test]
+    fn flush_and_swap_during_a_snapshot_lose_nothing() {
+        let mut ks = Keyspace::new(3);
+        for i in 0..200 {
+            ks.set(0, format!("a{i}").as_bytes(), Value::Int(i), false);
+            ks.set(1, format!("b{i}").as_bytes(), Value::Int(i), false);
+        }
+        ks.begin_snapshot();
+        let (first, _) = ks.snapshot_step(50).unwrap();
+        ks.flush_db(0);
+        ks.swap_dbs(1, 2);
+        ks.set(2, b"b0", Value::Int(999), false);
+        let mut all: Vec<_> = first;
+        loop {
+            let (items, done) = ks.snapshot_step(50).unwrap();
+            all.extend(items);
+            if done {
+                break;
+            }
+        }
+        let a = all.iter().filter(|i| i.db == 0).count();
+        let b = all.iter().filter(|i| i.db == 1).count();
+        assert_eq!((a, b, all.len()), (200, 200, 400));
+        let b0 = all.iter().find(|i| i.db == 1 && i.key == b"b0").unwrap();
+        assert_eq!(b0.value, Value::Int(0));
+    }
+}
