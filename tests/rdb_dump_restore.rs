@@ -309,6 +309,19 @@ fn restore_options_and_errors_match_redis() {
     let truncated = seal(vec![0, 0x40, 100, b'a'], 10);
     let empty_list = seal(vec![18, 0], 10);
     let unknown = seal(vec![8, 1, b'a'], 10);
+    // Listpacks with elements beyond the *-max-listpack-value limits stay listpacks on load.
+    let long_lp = |t: u8, items: &[&[u8]]| {
+        let mut lp = resplica::rdb::listpack::Builder::new();
+        for i in items {
+            lp.push_bytes(i);
+        }
+        let mut body = vec![t];
+        resplica::rdb::writer::put_string(&mut body, &lp.finish(), false);
+        seal(body, 10)
+    };
+    let long = [b'v'; 100];
+    let long_hash = long_lp(16, &[b"f", &long]);
+    let long_zset = long_lp(17, &[&long, b"1.5"]);
     let now_ms = resplica::store::now_ms();
     let future = (now_ms + 100_000).to_string();
     let past = (now_ms - 100_000).to_string();
@@ -388,6 +401,18 @@ fn restore_options_and_errors_match_redis() {
         step(false, &[b"RESTORE", b"k", b"0", &list, b"REPLACE"]),
         step(false, &[b"TYPE", b"k"]),
         step(false, &[b"LRANGE", b"k", b"0", b"-1"]),
+        step(false, &[b"RESTORE", b"lh", b"0", &long_hash]),
+        step(false, &[b"OBJECT", b"ENCODING", b"lh"]),
+        step(false, &[b"HGETALL", b"lh"]),
+        step(false, &[b"HSET", b"lh", b"g", b"short"]),
+        step(false, &[b"OBJECT", b"ENCODING", b"lh"]),
+        step(false, &[b"DUMP", b"lh"]),
+        step(false, &[b"RESTORE", b"lz", b"0", &long_zset]),
+        step(false, &[b"OBJECT", b"ENCODING", b"lz"]),
+        step(false, &[b"ZRANGE", b"lz", b"0", b"-1", b"WITHSCORES"]),
+        step(false, &[b"ZADD", b"lz", b"2", b"short"]),
+        step(false, &[b"OBJECT", b"ENCODING", b"lz"]),
+        step(false, &[b"DUMP", b"lz"]),
         step(false, &[b"DUMP", b"nokey"]),
         step(false, &[b"DUMP", b"k"]),
         step(false, &[b"DUMP"]),

@@ -35,12 +35,58 @@ fn next(v: u32, data: &[u8], p: usize) -> u32 {
 /// empty), exactly when `lzf_compress` returns 0.
 pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     let in_len = input.len();
-    if in_len == 0 || out_len == 0 {
+    // liblzf takes `unsigned int` lengths.
+    if in_len == 0 || out_len == 0 || in_len > u32::MAX as usize {
         return None;
     }
-    // Position + 1 of the last occurrence of each hash (0 = none): liblzf stores `ip - in_data`
-    // and then refuses `ref == in_data`, so position 0 can never be referenced either way.
-    let mut htab = vec![0u32; HSIZE];
+    HTAB.with(|t| {
+        let mut t = t.borrow_mut();
+        t.generation = t.generation.wrapping_add(1);
+        if t.generation == 0 || t.slots.is_empty() {
+            t.slots = vec![0u64; HSIZE];
+            t.generation = 1;
+        }
+        let table = &mut *t;
+        compress_with(input, out_len, &mut Htab(table))
+    })
+}
+
+/// The hash table, kept per thread: an entry is `generation << 32 | position` and only counts
+/// for the call of its generation, so no call pays for clearing 512 KB.
+struct Table {
+    generation: u32,
+    slots: Vec<u64>,
+}
+
+thread_local! {
+    static HTAB: std::cell::RefCell<Table> = const {
+        std::cell::RefCell::new(Table { generation: 0, slots: Vec::new() })
+    };
+}
+
+/// One call's view of the table: the last position of each hash (0 = none: liblzf stores
+/// `ip - in_data` and then refuses `ref == in_data`, so position 0 is never referenced anyway).
+struct Htab<'a>(&'a mut Table);
+
+impl Htab<'_> {
+    #[inline]
+    fn get(&self, slot: usize) -> usize {
+        let e = self.0.slots[slot];
+        if (e >> 32) as u32 == self.0.generation {
+            (e & 0xffff_ffff) as usize
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, slot: usize, pos: usize) {
+        self.0.slots[slot] = ((self.0.generation as u64) << 32) | pos as u64;
+    }
+}
+
+fn compress_with(input: &[u8], out_len: usize, htab: &mut Htab) -> Option<Vec<u8>> {
+    let in_len = input.len();
     let mut out = vec![0u8; out_len];
     let mut ip = 0usize;
     let mut op = 0usize;
@@ -55,8 +101,8 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     while ip + 2 < in_len {
         hval = next(hval, input, ip);
         let slot = idx(hval);
-        let r = htab[slot] as usize;
-        htab[slot] = ip as u32;
+        let r = htab.get(slot);
+        htab.set(slot, ip);
         let matched = r > 0 && {
             let off = ip - r - 1;
             off < MAX_OFF && input[r + 2] == input[ip + 2] && input[r..r + 2] == input[ip..ip + 2]
@@ -113,10 +159,10 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             ip -= 2;
             hval = frst(input, ip);
             hval = next(hval, input, ip);
-            htab[idx(hval)] = ip as u32;
+            htab.set(idx(hval), ip);
             ip += 1;
             hval = next(hval, input, ip);
-            htab[idx(hval)] = ip as u32;
+            htab.set(idx(hval), ip);
             ip += 1;
         } else {
             if op >= out_len {

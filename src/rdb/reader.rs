@@ -413,6 +413,15 @@ pub(crate) fn read_object<R: Read>(
                 listpack::decode(&blob)
             }
             .map_err(blob_err)?;
+            if t == ZSET_LISTPACK {
+                // Redis keeps a loaded listpack unless it has too many entries, whatever the
+                // element sizes.
+                let relaxed = EncodingLimits {
+                    zset_max_listpack_value: usize::MAX,
+                    ..*limits
+                };
+                return items_to_zset(&items, &relaxed);
+            }
             items_to_zset(&items, limits)
         }
         HASH_ZIPLIST | HASH_LISTPACK => {
@@ -423,7 +432,16 @@ pub(crate) fn read_object<R: Read>(
                 listpack::decode(&blob)
             }
             .map_err(blob_err)?;
-            build_hash(items_to_pairs(&items, "hash listpack/ziplist")?, limits)
+            let pairs = items_to_pairs(&items, "hash listpack/ziplist")?;
+            if t == HASH_LISTPACK {
+                // As for zsets: only the entry count makes Redis convert a loaded listpack.
+                let relaxed = EncodingLimits {
+                    hash_max_listpack_value: usize::MAX,
+                    ..*limits
+                };
+                return build_hash(pairs, &relaxed);
+            }
+            build_hash(pairs, limits)
         }
         LIST_QUICKLIST | LIST_QUICKLIST_2 => {
             let nodes = inp.len()?;
