@@ -11,6 +11,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod table;
 pub mod transactions;

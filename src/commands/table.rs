@@ -108,6 +108,9 @@ impl CommandSpec {
                 .collect();
             keys.extend(counted);
         }
+        if self.name == "sort" {
+            keys.extend(super::sort::store_key_position(args));
+        }
         keys
     }
 }
@@ -168,6 +171,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::pubsub::COMMANDS,
         super::transactions::COMMANDS,
         super::dump::COMMANDS,
+        super::sort::COMMANDS,
     ]
     .into_iter()
     .flatten()
