@@ -11,5 +11,6 @@ pub mod logging;
 pub mod num;
 pub mod protocol;
 pub mod rdb;
+pub mod replication;
 pub mod server;
 pub mod store;

@@ -498,6 +498,16 @@ fn pop_first_nonempty(
         };
         let emptied = l.is_empty();
         popped(ctx, key, front, n, emptied);
+        // Replicas run the plain pop on the key that was served (Redis rewrites BLPOP, BRPOP,
+        // LMPOP and BLMPOP the same way).
+        let mut effect = vec![
+            Bytes::from_static(if front { b"LPOP" } else { b"RPOP" }),
+            key.clone(),
+        ];
+        if count.is_some() {
+            effect.push(Bytes::from(n.to_string()));
+        }
+        ctx.repl.override_args = Some(vec![effect]);
         return Ok(true);
     }
     Ok(false)
@@ -878,7 +888,17 @@ fn blmove_generic(
     timeout_arg: &[u8],
 ) -> CmdResult {
     let timeout = parse_timeout(ctx, timeout_arg)?;
-    if !lmove_generic(ctx, &args[1], &args[2], from_front, to_front)? {
+    let side = |front: bool| Bytes::from_static(if front { b"LEFT" } else { b"RIGHT" });
+    let effect = vec![
+        Bytes::from_static(b"LMOVE"),
+        args[1].clone(),
+        args[2].clone(),
+        side(from_front),
+        side(to_front),
+    ];
+    if lmove_generic(ctx, &args[1], &args[2], from_front, to_front)? {
+        ctx.repl.override_args = Some(vec![effect]);
+    } else {
         if ctx.client.in_exec {
             // Not allowed to block: Redis answers a null bulk here...
             ctx.out.null();

@@ -9,6 +9,7 @@ pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
+pub mod replication;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -40,6 +41,8 @@ pub struct Ctx<'a> {
     pub pubsub: &'a mut crate::server::pubsub::PubSub,
     /// Save state (SAVE, BGSAVE, INFO persistence).
     pub persistence: &'a mut crate::server::persistence::Persistence,
+    /// Replication state: the stream every write is propagated into.
+    pub repl: &'a mut crate::replication::Replication,
     /// The client issuing the command.
     pub client: &'a mut ClientState,
     /// Server-wide state: config, client registry, statistics.
@@ -62,6 +65,7 @@ impl<'a> Ctx<'a> {
             blocked: &mut core.blocked,
             pubsub: &mut core.pubsub,
             persistence: &mut core.persistence,
+            repl: &mut core.repl,
             client,
             shared,
             out,
@@ -155,9 +159,17 @@ pub fn notify_keyspace_event(
 }
 
 /// Turns the keys expiry removed into `expired` notifications and empties the log.
-pub fn publish_expired(ks: &mut Keyspace, pubsub: &crate::server::pubsub::PubSub, shared: &Shared) {
+/// Turns the keys expiry removed into `expired` notifications and, for replicas (which never
+/// expire keys themselves), DELs in the current execution unit; empties the log.
+pub fn publish_expired(
+    ks: &mut Keyspace,
+    pubsub: &crate::server::pubsub::PubSub,
+    repl: &mut crate::replication::Replication,
+    shared: &Shared,
+) {
     for (db, key) in std::mem::take(&mut ks.expired_log) {
         notify_keyspace_event(shared, pubsub, db, b'x', "expired", &key);
+        repl.push(db, vec![Bytes::from_static(b"DEL"), Bytes::from(key)]);
     }
 }
 
@@ -340,6 +352,27 @@ fn monitor_line(db: usize, addr: &std::net::SocketAddr, args: &[Bytes]) -> Bytes
     Bytes::from(line)
 }
 
+/// Queues what replicas must run for a command that just executed (its deterministic form when
+/// it changed the dataset, PUBLISH always), and ends the execution unit at top level.
+fn propagate(ctx: &mut Ctx, spec: &'static CommandSpec, args: &[Bytes], dirty_before: u64) {
+    let db = ctx.db();
+    let changed = ctx.ks.dirty > dirty_before && spec.name != "exec";
+    if changed || matches!(spec.name, "publish" | "spublish") {
+        match ctx.repl.override_args.take() {
+            Some(cmds) => cmds.into_iter().for_each(|c| ctx.repl.push(db, c)),
+            None => match crate::replication::propagate::rewrite(spec.name, args, ctx.ks, db) {
+                Some(cmds) => cmds.into_iter().for_each(|c| ctx.repl.push(db, c)),
+                None => ctx.repl.push(db, args.to_vec()),
+            },
+        }
+    }
+    ctx.repl.override_args = None;
+    if ctx.repl.depth == 0 {
+        ctx.repl.flush_unit();
+        ctx.client.woff = ctx.repl.offset;
+    }
+}
+
 /// A command refused while queueing makes the transaction's EXEC fail with EXECABORT.
 fn flag_multi_error(ctx: &mut Ctx) {
     if let Some(m) = ctx.client.multi.as_mut() {
@@ -426,15 +459,35 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.error(crate::server::persistence::MISCONF);
         return None;
     }
+    if spec.is_write() && ctx.client.kind != crate::server::ClientKind::Master {
+        let (min, lag) = {
+            let cfg = ctx.shared.config();
+            (
+                cfg.int("min-replicas-to-write"),
+                cfg.int("min-replicas-max-lag"),
+            )
+        };
+        if min > 0 && lag > 0 && (ctx.repl.good_replicas(lag as u64) as i64) < min {
+            let msg = "NOREPLICAS Not enough good replicas to write.";
+            flag_multi_error(ctx);
+            ctx.intro.count_error(msg);
+            ctx.out.error(msg);
+            return None;
+        }
+    }
     let start = ctx.intro.clock_mark.take().unwrap_or_else(Instant::now);
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
+    let dirty_before = ctx.ks.dirty;
+    ctx.repl.depth += 1;
     let result = (spec.handler)(ctx, args);
+    ctx.repl.depth -= 1;
     let end = Instant::now();
     ctx.intro.clock_mark = Some(end);
     let micros = end.duration_since(start).as_micros() as u64;
     if !ctx.ks.expired_log.is_empty() {
-        publish_expired(ctx.ks, ctx.pubsub, ctx.shared);
+        publish_expired(ctx.ks, ctx.pubsub, ctx.repl, ctx.shared);
     }
+    propagate(ctx, spec, args, dirty_before);
     // An unknown subcommand of a container command is refused before execution in Redis (the
     // lookup fails): it counts as rejected, and neither the slow log nor MONITOR sees it.
     let rejected =

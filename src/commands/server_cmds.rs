@@ -423,9 +423,10 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
                 "rejected_connections",
                 st.rejected_connections.load(Relaxed)
             );
-            field!("sync_full", 0);
-            field!("sync_partial_ok", 0);
-            field!("sync_partial_err", 0);
+            let rs = &ctx.repl.stats;
+            field!("sync_full", rs.sync_full);
+            field!("sync_partial_ok", rs.sync_partial_ok);
+            field!("sync_partial_err", rs.sync_partial_err);
             field!("expired_keys", ks.expired);
             field!(
                 "expired_stale_perc",
@@ -467,21 +468,13 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("io_threaded_writes_processed", 0);
             field!("reply_buffer_shrinks", 0);
             field!("reply_buffer_expands", 0);
+            // Resplica's own: why full syncs happened, and how much write history the backlog holds.
+            for (reason, n) in &ctx.repl.stats.full_reasons {
+                field!(format!("sync_full_reason_{reason}"), n);
+            }
+            field!("repl_backlog_covers_ms", ctx.repl.backlog_covers_ms());
         }
-        "replication" => {
-            s.push_str("# Replication\r\n");
-            field!("role", "master");
-            field!("connected_slaves", 0);
-            field!("master_failover_state", "no-failover");
-            field!("master_replid", shared.run_id);
-            field!("master_replid2", "0000000000000000000000000000000000000000");
-            field!("master_repl_offset", 0);
-            field!("second_repl_offset", -1);
-            field!("repl_backlog_active", 0);
-            field!("repl_backlog_size", cfg.int("repl-backlog-size"));
-            field!("repl_backlog_first_byte_offset", 0);
-            field!("repl_backlog_histlen", 0);
-        }
+        "replication" => s.push_str(&ctx.repl.info(&cfg)),
         "cpu" => {
             let (user, sys) = cpu_seconds();
             s.push_str("# CPU\r\n");
@@ -1083,6 +1076,16 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 CmdError::err("Error trying to load the RDB dump, check server logs.")
             })?;
             tracing::info!("DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
+        }
+        ("change-repl-id", 2) => {
+            ctx.repl.replid = crate::server::random_hex(40);
+            ctx.repl.replid2 = crate::replication::NO_REPLID.to_string();
+            ctx.repl.second_replid_offset = -1;
+            tracing::info!(
+                "DEBUG CHANGE-REPL-ID: new replication id {}",
+                ctx.repl.replid
+            );
             ctx.out.ok();
         }
         ("set-active-expire", 3) => {

@@ -170,6 +170,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         super::zsets::COMMANDS,
         super::pubsub::COMMANDS,
         super::transactions::COMMANDS,
+        super::replication::COMMANDS,
         super::dump::COMMANDS,
         super::sort::COMMANDS,
     ]

@@ -1325,6 +1325,15 @@ fn blocking_zpop(
     let db = ctx.db();
     for key in keys {
         if zset_mut(ctx.ks, db, key)?.is_some() {
+            // Replicas run the plain pop on the key that was served.
+            let mut effect = vec![
+                Bytes::from_static(if max { b"ZPOPMAX" } else { b"ZPOPMIN" }),
+                key.clone(),
+            ];
+            if count > 0 {
+                effect.push(Bytes::from(count.to_string()));
+            }
+            ctx.repl.override_args = Some(vec![effect]);
             return zpop_generic(
                 ctx,
                 std::slice::from_ref(key),

@@ -81,6 +81,8 @@ pub struct ClientHandle {
     killed: AtomicBool,
     kill: Notify,
     push: mpsc::UnboundedSender<Push>,
+    /// Bytes pushed but not yet taken by the connection task (output-buffer limits).
+    queued: std::sync::atomic::AtomicUsize,
 }
 
 /// Bytes delivered to a connection outside its own request/reply flow.
@@ -123,6 +125,7 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill: Notify::new(),
             push,
+            queued: std::sync::atomic::AtomicUsize::new(0),
         };
         (Arc::new(handle), rx)
     }
@@ -156,7 +159,19 @@ impl ClientHandle {
     /// Queues bytes to be written to this client outside the request/reply flow (MONITOR lines,
     /// pub/sub messages).
     pub fn push(&self, bytes: Bytes) {
+        self.queued.fetch_add(bytes.len(), Ordering::Relaxed);
         let _ = self.push.send(Push::Data(bytes));
+    }
+
+    /// The connection task took `n` pushed bytes off the queue.
+    pub fn dequeued(&self, n: usize) {
+        self.queued
+            .fetch_sub(n.min(self.queued()), Ordering::Relaxed);
+    }
+
+    /// Pushed bytes not yet taken by the connection task.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Ends this client's blocking command with `reply`.
@@ -217,6 +232,16 @@ pub struct ClientState {
     pub subs: Subscriptions,
     /// The transaction being queued after MULTI.
     pub multi: Option<crate::commands::transactions::MultiState>,
+    /// What REPLCONF told us (a connection that will become a replica).
+    pub replconf: crate::replication::master::ReplConf,
+    /// Set by PSYNC/SYNC: the connection turns into a replica link after this batch.
+    pub sync_plan: Option<crate::replication::master::SyncPlan>,
+    /// `master_repl_offset` after this client's last command (WAIT's target).
+    pub woff: i64,
+    /// The command sends no reply at all (REPLCONF ACK / GETACK).
+    pub suppress_reply: bool,
+    /// Set by WAIT when it must block: (target offset, replicas wanted, deadline).
+    pub waiting: Option<(i64, usize, Option<Instant>)>,
 }
 
 impl ClientState {
@@ -235,6 +260,11 @@ impl ClientState {
             in_exec: false,
             subs: Subscriptions::default(),
             multi: None,
+            replconf: Default::default(),
+            sync_plan: None,
+            woff: 0,
+            suppress_reply: false,
+            waiting: None,
         }
     }
 

@@ -154,7 +154,7 @@ impl Connection {
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
         let mut protocol_error = None;
         loop {
-            let blocked = self.block_deadline().is_some();
+            let blocked = self.block_deadline().is_some() || self.state.waiting.is_some();
             // True when parsing stopped at MAX_BATCH: complete requests may still be buffered.
             let mut capped = false;
             if !blocked && protocol_error.is_none() {
@@ -190,6 +190,21 @@ impl Connection {
             }
             if self.state.close_after_reply || handle.is_killed() {
                 return Ok(());
+            }
+            if let Some(plan) = self.state.sync_plan.take() {
+                // PSYNC/SYNC: from now on this connection is a replica link.
+                return crate::replication::master::serve(
+                    self.shared.clone(),
+                    &mut stream,
+                    &mut push_rx,
+                    handle.clone(),
+                    plan,
+                )
+                .await;
+            }
+            if self.state.waiting.is_some() {
+                self.wait_for_acks(&mut stream, &mut rbuf).await?;
+                continue;
             }
             if parser.pending_bytes() > query_limit || rbuf.len() > query_limit {
                 warn!(
@@ -237,6 +252,38 @@ impl Connection {
         }
     }
 
+    /// WAIT: sleeps until enough replicas ACKed the client's last write or the timeout passes,
+    /// woken by every ACK (no polling), then answers the count.
+    async fn wait_for_acks(
+        &mut self,
+        stream: &mut TcpStream,
+        rbuf: &mut BytesMut,
+    ) -> Result<(), String> {
+        while let Some((target, wanted, deadline)) = self.state.waiting {
+            let notified = self.shared.acks.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let count = self.shared.core().repl.acked(target);
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            if count >= wanted || expired {
+                self.state.waiting = None;
+                self.out.int(count as i64);
+                return Ok(());
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = sleep_until_or_forever(Some(deadline)) => {}
+                _ = self.state.handle.killed() => return Err("killed".into()),
+                r = stream.read_buf(rbuf) => match r {
+                    Ok(0) => return Err("closed while waiting".into()),
+                    Ok(_) => {}
+                    Err(e) => return Err(e.to_string()),
+                },
+            }
+        }
+        Ok(())
+    }
+
     /// When the current blocking command gives up, if the client is blocked.
     fn block_deadline(&self) -> Option<Option<Instant>> {
         self.state.blocked.as_ref().map(|b| b.deadline)
@@ -244,7 +291,10 @@ impl Connection {
 
     fn take_push(&mut self, msg: Push) {
         match msg {
-            Push::Data(bytes) => self.out.raw(&bytes),
+            Push::Data(bytes) => {
+                self.state.handle.dequeued(bytes.len());
+                self.out.raw(&bytes);
+            }
             Push::Unblocked(reply) => {
                 self.state.blocked = None;
                 self.state.handle.update(|i| i.blocked = false);
@@ -343,8 +393,14 @@ impl Connection {
                 if core.blocked.has_ready() {
                     commands::serve_blocked(core, &shared);
                 }
+                if std::mem::take(&mut self.state.suppress_reply) {
+                    self.out.buf.truncate(mark);
+                }
                 if let Some(waiter) = &self.state.blocked {
                     core.blocked.add(waiter.clone(), false);
+                    break;
+                }
+                if self.state.sync_plan.is_some() || self.state.waiting.is_some() {
                     break;
                 }
                 if self.state.close_after_reply || self.state.shutdown_requested {

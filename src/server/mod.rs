@@ -43,6 +43,8 @@ pub struct Core {
     pub pubsub: pubsub::PubSub,
     /// Save state (INFO persistence).
     pub persistence: persistence::Persistence,
+    /// Replication identity, backlog and attached replicas.
+    pub repl: crate::replication::Replication,
 }
 
 /// Server-wide counters read by INFO.
@@ -200,6 +202,8 @@ pub struct Shared {
     pause: Mutex<Option<Pause>>,
     /// Woken by CLIENT UNPAUSE.
     pub unpaused: Notify,
+    /// Woken when a replica ACKs (WAIT).
+    pub acks: Notify,
     /// Path of the running executable (INFO `executable`).
     pub executable: String,
     /// Settings the hot path reads without locking.
@@ -232,6 +236,7 @@ impl Shared {
                 blocked: BlockedClients::default(),
                 pubsub: pubsub::PubSub::default(),
                 persistence: persistence::Persistence::default(),
+                repl: crate::replication::Replication::default(),
             }),
             config: RwLock::new(config),
             commands,
@@ -247,6 +252,7 @@ impl Shared {
             monitors: Mutex::new(Vec::new()),
             pause: Mutex::new(None),
             unpaused: Notify::new(),
+            acks: Notify::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -533,10 +539,56 @@ async fn cron(shared: Arc<Shared>) {
         let core = &mut *core;
         core.ks.active_expire_cycle(budget);
         if !core.ks.expired_log.is_empty() {
-            crate::commands::publish_expired(&mut core.ks, &core.pubsub, &shared);
+            // Active expiry: one bare DEL per key, never wrapped.
+            for (db, key) in std::mem::take(&mut core.ks.expired_log) {
+                crate::commands::notify_keyspace_event(
+                    &shared,
+                    &core.pubsub,
+                    db,
+                    b'x',
+                    "expired",
+                    &key,
+                );
+                core.repl.push(
+                    db,
+                    vec![bytes::Bytes::from_static(b"DEL"), bytes::Bytes::from(key)],
+                );
+                core.repl.flush_unit();
+            }
         }
+        replication_cron(&shared, core);
         core.ks.rehash_step();
         persistence::check_save_points(&shared, core);
+    }
+}
+
+/// Master-side replication housekeeping: the counted PING every `repl-ping-replica-period`,
+/// freeing the backlog after `repl-backlog-ttl` without replicas, output-buffer limits.
+fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
+    let (period, ttl) = {
+        let cfg = shared.config();
+        crate::replication::master::enforce_output_limits(&core.repl, &cfg);
+        (
+            cfg.int("repl-ping-replica-period").max(1) as u64,
+            cfg.int("repl-backlog-ttl"),
+        )
+    };
+    let now = crate::store::now_ms() / 1000;
+    if (now as u64).is_multiple_of(period) && core.repl.last_ping != now {
+        core.repl.last_ping = now;
+        core.repl.ping_replicas();
+    }
+    if let (Some(since), true) = (
+        core.repl.alone_since,
+        core.repl.backlog.is_some() && ttl > 0,
+    ) {
+        if since.elapsed().as_secs() >= ttl as u64 {
+            core.repl.backlog = None;
+            core.repl.replid = random_hex(40);
+            core.repl.replid2 = crate::replication::NO_REPLID.to_string();
+            core.repl.second_replid_offset = -1;
+            info!("Replication backlog freed after {ttl} seconds without connected replicas.");
+        }
     }
 }
 

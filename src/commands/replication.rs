@@ -1,0 +1,154 @@
+//! Replication commands a master serves: REPLCONF, PSYNC, SYNC, ROLE, WAIT.
+
+use super::table::{cmd, flags::*, CommandSpec};
+use super::{arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
+use crate::replication::{master, ReplicaState};
+use crate::server::ClientKind;
+use bytes::Bytes;
+use std::time::{Duration, Instant};
+
+/// The replication commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, (0, 0, 0), "server", "3.0.0", "An internal command for configuring the replication stream", replconf),
+    cmd("psync", -3, ADMIN | NOSCRIPT | NO_MULTI, (0, 0, 0), "server", "2.8.0", "Internal command used for replication", psync),
+    cmd("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, (0, 0, 0), "server", "1.0.0", "Internal command used for replication", sync),
+    cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, (0, 0, 0), "server", "2.8.12", "Return the role of the instance in the context of replication", role),
+    cmd("wait", 3, NOSCRIPT, (0, 0, 0), "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", wait),
+];
+
+fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(CmdError::Syntax);
+    }
+    for pair in args[1..].chunks(2) {
+        let (opt, val) = (&pair[0], &pair[1]);
+        if is_opt(opt, "listening-port") {
+            let port = arg_i64(val)?;
+            ctx.client.replconf.listening_port = u16::try_from(port).unwrap_or(0);
+        } else if is_opt(opt, "ip-address") {
+            if val.len() >= 256 {
+                return Err(CmdError::err(format!(
+                    "REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                    val.len()
+                )));
+            }
+            ctx.client.replconf.ip_address = Some(arg_str(val).into_owned());
+        } else if is_opt(opt, "capa") {
+            if is_opt(val, "eof") {
+                ctx.client.replconf.capa_eof = true;
+            } else if is_opt(val, "psync2") {
+                ctx.client.replconf.capa_psync2 = true;
+            }
+        } else if is_opt(opt, "ack") {
+            // ACKs on a replica link are read by the replica task; here there is no reply, ever.
+            if ctx.client.kind == ClientKind::Replica {
+                if let Some(off) = crate::num::parse_i64(val) {
+                    let id = ctx.client.id();
+                    ctx.repl.ack(id, off);
+                    ctx.shared.acks.notify_waiters();
+                }
+            }
+            ctx.client.suppress_reply = true;
+            return Ok(());
+        } else if is_opt(opt, "getack") {
+            ctx.client.suppress_reply = true;
+            return Ok(());
+        } else if is_opt(opt, "rdb-only") || is_opt(opt, "rdb-filter-only") {
+            // Accepted (redis-cli --rdb); the full sync sends the whole RDB either way.
+        } else {
+            return Err(CmdError::err(format!(
+                "Unrecognized REPLCONF option: {}",
+                arg_str(opt)
+            )));
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn start_sync(ctx: &mut Ctx, req_id: &str, req_off: i64, legacy: bool) -> CmdResult {
+    if ctx.client.kind == ClientKind::Replica {
+        return Ok(());
+    }
+    let backlog_size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
+    let conf = ctx.client.replconf.clone();
+    let plan = if legacy {
+        ctx.repl.stats.sync_full += 1;
+        *ctx.repl
+            .stats
+            .full_reasons
+            .entry("sync_command")
+            .or_default() += 1;
+        if ctx.repl.backlog.is_none() {
+            ctx.repl.create_backlog(backlog_size);
+        }
+        master::SyncPlan::Full { legacy: true, conf }
+    } else {
+        master::decide(
+            ctx.repl,
+            &ctx.client.handle,
+            &conf,
+            req_id,
+            req_off,
+            backlog_size,
+        )
+    };
+    ctx.client.kind = ClientKind::Replica;
+    ctx.client.handle.update(|i| i.kind = ClientKind::Replica);
+    ctx.client.sync_plan = Some(plan);
+    Ok(())
+}
+
+fn psync(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let off = arg_i64(&args[2])?;
+    if args.len() > 3 && !(args.len() == 4 && is_opt(&args[3], "failover")) {
+        return Err(CmdError::Syntax);
+    }
+    let id = arg_str(&args[1]).into_owned();
+    start_sync(ctx, &id, off, false)
+}
+
+fn sync(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    start_sync(ctx, "?", -1, true)
+}
+
+fn role(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    let online: Vec<(String, u16, i64)> = ctx
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online)
+        .map(|r| (r.ip.clone(), r.port, r.ack_off))
+        .collect();
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(ctx.repl.offset);
+    ctx.out.array(online.len());
+    for (ip, port, off) in online {
+        ctx.out.array(3);
+        ctx.out.bulk(ip.as_bytes());
+        ctx.out.bulk(port.to_string().as_bytes());
+        ctx.out.bulk(off.to_string().as_bytes());
+    }
+    Ok(())
+}
+
+fn wait(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let wanted = arg_i64(&args[1])?;
+    let timeout = arg_i64(&args[2])
+        .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let target = ctx.client.woff;
+    let acked = ctx.repl.acked(target);
+    if acked as i64 >= wanted || ctx.client.in_exec {
+        ctx.out.int(acked as i64);
+        return Ok(());
+    }
+    // Ask every replica for an ACK now rather than waiting for their one-second tick.
+    ctx.repl.request_acks();
+    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
+    ctx.client.waiting = Some((target, wanted.max(0) as usize, deadline));
+    Ok(())
+}

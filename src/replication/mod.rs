@@ -1,0 +1,305 @@
+//! Master-side replication: the replication identity and offset, the backlog, the attached
+//! replicas, and the propagation of every write's deterministic effect, in execution order.
+//!
+//! All of it lives under the keyspace lock ([`crate::server::Core`]), so the stream order is the
+//! execution order. A write's encoded bytes are produced once and shared by the backlog and
+//! every replica's queue.
+
+pub mod backlog;
+pub mod master;
+pub mod propagate;
+pub mod psync;
+
+use crate::server::ClientHandle;
+use backlog::Backlog;
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The 40 zeros of an unset replid2.
+pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
+
+/// A replica's progress as INFO shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Waiting for (or receiving) the snapshot.
+    WaitBgsave,
+    /// Disk framing: the RDB is being sent.
+    SendBulk,
+    /// Receiving the command stream.
+    Online,
+}
+
+impl ReplicaState {
+    fn name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsave => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+/// An attached replica.
+#[derive(Debug)]
+pub struct Replica {
+    pub handle: Arc<ClientHandle>,
+    /// Address shown in INFO and ROLE (REPLCONF ip-address, else the peer address).
+    pub ip: String,
+    /// REPLCONF listening-port.
+    pub port: u16,
+    pub state: ReplicaState,
+    /// Last acknowledged offset (0 before any ACK).
+    pub ack_off: i64,
+    pub ack_time: Instant,
+}
+
+/// Replication counters for INFO stats.
+#[derive(Debug, Default, Clone)]
+pub struct ReplStats {
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// Full syncs per reason (`sync_full_reason_<name>`).
+    pub full_reasons: BTreeMap<&'static str, u64>,
+    /// Stream bytes produced (for `repl_backlog_covers_ms`).
+    pub stream_bytes: u64,
+}
+
+/// The replication state of this node.
+#[derive(Debug)]
+pub struct Replication {
+    pub replid: String,
+    pub replid2: String,
+    pub second_replid_offset: i64,
+    /// `master_repl_offset`: bytes of stream produced.
+    pub offset: i64,
+    pub backlog: Option<Backlog>,
+    pub replicas: Vec<Replica>,
+    pub stats: ReplStats,
+    /// Database of the last command written to the stream; -1 forces a SELECT.
+    seldb: i64,
+    /// Commands of the execution unit in progress, with their databases.
+    pending: Vec<(usize, Vec<Bytes>)>,
+    /// Nesting of `call` (EXEC runs commands inside a command).
+    pub depth: u32,
+    /// Set by a handler whose effect cannot be derived from its arguments (SPOP's members, a
+    /// served BLPOP): what to propagate instead.
+    pub override_args: Option<Vec<Vec<Bytes>>>,
+    /// Since when no replica is attached (for `repl-backlog-ttl`).
+    pub alone_since: Option<Instant>,
+    /// Unix second of the last periodic PING (so it is sent once per period).
+    pub last_ping: i64,
+    /// Write rate estimate for `repl_backlog_covers_ms`: (window start, bytes in window).
+    rate_window: (Instant, u64, f64),
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Replication {
+            replid: crate::server::random_hex(40),
+            replid2: NO_REPLID.to_string(),
+            second_replid_offset: -1,
+            offset: 0,
+            backlog: None,
+            replicas: Vec::new(),
+            stats: ReplStats::default(),
+            seldb: -1,
+            pending: Vec::new(),
+            depth: 0,
+            override_args: None,
+            alone_since: Some(Instant::now()),
+            last_ping: 0,
+            rate_window: (Instant::now(), 0, 0.0),
+        }
+    }
+}
+
+impl Replication {
+    /// Creates the backlog (with a fresh replication id, as Redis does when the first replica
+    /// attaches).
+    pub fn create_backlog(&mut self, size: usize) {
+        self.replid = crate::server::random_hex(40);
+        self.replid2 = NO_REPLID.to_string();
+        self.second_replid_offset = -1;
+        self.backlog = Some(Backlog::new(size, self.offset));
+        tracing::info!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            self.replid,
+            self.replid2
+        );
+    }
+
+    /// Queues a command of the current execution unit.
+    pub fn push(&mut self, db: usize, args: Vec<Bytes>) {
+        if self.backlog.is_some() {
+            self.pending.push((db, args));
+        }
+    }
+
+    /// Ends an execution unit: writes its commands to the stream (wrapped in MULTI/EXEC when
+    /// there is more than one, with SELECTs as needed).
+    pub fn flush_unit(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let cmds = std::mem::take(&mut self.pending);
+        let mut out = Vec::new();
+        let wrap = cmds.len() > 1;
+        for (i, (db, args)) in cmds.iter().enumerate() {
+            if self.seldb != *db as i64 {
+                propagate::encode(
+                    &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
+                    &mut out,
+                );
+                self.seldb = *db as i64;
+            }
+            if wrap && i == 0 {
+                out.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+            }
+            propagate::encode(args, &mut out);
+        }
+        if wrap {
+            out.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+        }
+        self.write_stream(Bytes::from(out));
+    }
+
+    /// Appends bytes to the stream: the backlog and every replica's queue, sharing one buffer.
+    pub fn write_stream(&mut self, bytes: Bytes) {
+        let Some(backlog) = self.backlog.as_mut() else {
+            return;
+        };
+        backlog.append(&bytes);
+        self.offset += bytes.len() as i64;
+        self.stats.stream_bytes += bytes.len() as u64;
+        self.rate_window.1 += bytes.len() as u64;
+        let elapsed = self.rate_window.0.elapsed().as_secs_f64();
+        if elapsed >= 1.0 {
+            self.rate_window = (Instant::now(), 0, self.rate_window.1 as f64 / elapsed);
+        }
+        for r in &self.replicas {
+            r.handle.push(bytes.clone());
+        }
+    }
+
+    /// The periodic PING a master sends its replicas (counted in the offset).
+    pub fn ping_replicas(&mut self) {
+        if !self.replicas.is_empty() {
+            self.write_stream(Bytes::from_static(b"*1\r\n$4\r\nping\r\n"));
+        }
+    }
+
+    /// `REPLCONF GETACK *` to every replica (WAIT).
+    pub fn request_acks(&mut self) {
+        if !self.replicas.is_empty() {
+            self.write_stream(Bytes::from_static(
+                b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+            ));
+        }
+    }
+
+    /// Forces a SELECT before the next command (after a full-sync setup).
+    pub fn reset_selected_db(&mut self) {
+        self.seldb = -1;
+    }
+
+    /// Records an ACK from replica `id`.
+    pub fn ack(&mut self, id: u64, offset: i64) {
+        if let Some(r) = self.replicas.iter_mut().find(|r| r.handle.id == id) {
+            r.ack_off = r.ack_off.max(offset);
+            r.ack_time = Instant::now();
+            if r.state != ReplicaState::Online {
+                r.state = ReplicaState::Online;
+            }
+        }
+    }
+
+    /// Online replicas whose ACK reached `offset` (WAIT).
+    pub fn acked(&self, offset: i64) -> usize {
+        self.replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::Online && r.ack_off >= offset)
+            .count()
+    }
+
+    /// Online replicas that ACKed within `max_lag` seconds (min-replicas-to-write).
+    pub fn good_replicas(&self, max_lag: u64) -> usize {
+        self.replicas
+            .iter()
+            .filter(|r| {
+                r.state == ReplicaState::Online && r.ack_time.elapsed().as_secs() <= max_lag
+            })
+            .count()
+    }
+
+    /// Forgets a replica (disconnected).
+    pub fn remove_replica(&mut self, id: u64) -> bool {
+        let before = self.replicas.len();
+        self.replicas.retain(|r| r.handle.id != id);
+        if self.replicas.is_empty() && before > 0 {
+            self.alone_since = Some(Instant::now());
+        }
+        self.replicas.len() != before
+    }
+
+    /// How many milliseconds of the current write rate the backlog holds.
+    pub fn backlog_covers_ms(&self) -> i64 {
+        match (&self.backlog, self.rate_window.2) {
+            (Some(b), rate) if rate > 0.0 => (b.histlen() as f64 / rate * 1000.0) as i64,
+            (Some(_), _) => -1,
+            (None, _) => 0,
+        }
+    }
+
+    /// The `# Replication` section of INFO for a master.
+    pub fn info(&self, cfg: &crate::config::Config) -> String {
+        let mut s = String::from("# Replication\r\nrole:master\r\n");
+        s.push_str(&format!("connected_slaves:{}\r\n", self.replicas.len()));
+        let (min_w, max_lag) = (
+            cfg.int("min-replicas-to-write"),
+            cfg.int("min-replicas-max-lag"),
+        );
+        if min_w > 0 && max_lag > 0 {
+            s.push_str(&format!(
+                "min_slaves_good_slaves:{}\r\n",
+                self.good_replicas(max_lag as u64)
+            ));
+        }
+        for (i, r) in self.replicas.iter().enumerate() {
+            let lag = if r.state == ReplicaState::Online {
+                r.ack_time.elapsed().as_secs()
+            } else {
+                0
+            };
+            s.push_str(&format!(
+                "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
+                r.ip,
+                r.port,
+                r.state.name(),
+                r.ack_off
+            ));
+        }
+        s.push_str("master_failover_state:no-failover\r\n");
+        s.push_str(&format!("master_replid:{}\r\n", self.replid));
+        s.push_str(&format!("master_replid2:{}\r\n", self.replid2));
+        s.push_str(&format!("master_repl_offset:{}\r\n", self.offset));
+        s.push_str(&format!(
+            "second_repl_offset:{}\r\n",
+            self.second_replid_offset
+        ));
+        let (active, first, hist) = match &self.backlog {
+            Some(b) => (1, b.first_offset(), b.histlen()),
+            None => (0, 0, 0),
+        };
+        s.push_str(&format!("repl_backlog_active:{active}\r\n"));
+        s.push_str(&format!(
+            "repl_backlog_size:{}\r\n",
+            cfg.int("repl-backlog-size")
+        ));
+        s.push_str(&format!("repl_backlog_first_byte_offset:{first}\r\n"));
+        s.push_str(&format!("repl_backlog_histlen:{hist}\r\n"));
+        s
+    }
+}

@@ -1,0 +1,110 @@
+//! What replicas must run for a command: usually the command itself, but Redis 7.0 rewrites
+//! commands whose effect depends on the moment or on randomness into deterministic forms
+//! (replication.md §5.4). The rewrite is computed from the key's state right after the command
+//! ran, so handlers need not know about replication.
+
+use crate::store::{Keyspace, Value};
+use bytes::Bytes;
+
+fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// The string form of a string value (for INCRBYFLOAT's `SET k <result> KEEPTTL`).
+fn string_of(ks: &Keyspace, db: usize, key: &[u8]) -> Option<Bytes> {
+    match ks.db(db).keys.get(key).map(|e| &e.value) {
+        Some(Value::Str(s)) => Some(Bytes::copy_from_slice(s)),
+        Some(Value::Int(n)) => Some(b(&n.to_string())),
+        _ => None,
+    }
+}
+
+/// The deterministic replacement for `args` (the command just executed in `db`), or `None` to
+/// propagate it verbatim.
+pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<Vec<Vec<Bytes>>> {
+    let key = args.get(1)?;
+    let expire_at = || ks.db(db).expires.get(key).copied();
+    let exists = || ks.db(db).keys.get(key).is_some();
+    let pexpireat = |at: i64| vec![b("PEXPIREAT"), key.clone(), b(&at.to_string())];
+    match name {
+        "set" => {
+            let relative = args[3..]
+                .iter()
+                .any(|a| is(a, "ex") || is(a, "px") || is(a, "exat") || is(a, "pxat"));
+            let get = args[3..].iter().any(|a| is(a, "get"));
+            if relative {
+                let at = expire_at()?;
+                Some(vec![vec![
+                    b("SET"),
+                    key.clone(),
+                    args[2].clone(),
+                    b("PXAT"),
+                    b(&at.to_string()),
+                ]])
+            } else if get {
+                let mut v: Vec<Bytes> = args[..3].to_vec();
+                v.extend(args[3..].iter().filter(|a| !is(a, "get")).cloned());
+                Some(vec![v])
+            } else {
+                None
+            }
+        }
+        "setex" | "psetex" => {
+            let at = expire_at()?;
+            Some(vec![vec![
+                b("SET"),
+                key.clone(),
+                args[3].clone(),
+                b("PXAT"),
+                b(&at.to_string()),
+            ]])
+        }
+        "expire" | "pexpire" | "expireat" => {
+            if !exists() {
+                return Some(vec![vec![b("DEL"), key.clone()]]);
+            }
+            let mut v = pexpireat(expire_at()?);
+            v.extend(args[3..].iter().cloned());
+            Some(vec![v])
+        }
+        "pexpireat" if !exists() => Some(vec![vec![b("DEL"), key.clone()]]),
+        "getex" => {
+            if args[2..].iter().any(|a| is(a, "persist")) {
+                return Some(vec![vec![b("PERSIST"), key.clone()]]);
+            }
+            if !exists() {
+                return Some(vec![vec![b("DEL"), key.clone()]]);
+            }
+            Some(vec![pexpireat(expire_at()?)])
+        }
+        "getset" => Some(vec![vec![b("SET"), key.clone(), args[2].clone()]]),
+        "getdel" => Some(vec![vec![b("DEL"), key.clone()]]),
+        "incrbyfloat" => {
+            let v = string_of(ks, db, key)?;
+            Some(vec![vec![b("SET"), key.clone(), v, b("KEEPTTL")]])
+        }
+        "hincrbyfloat" => {
+            let field = args.get(2)?;
+            let v = match ks.db(db).keys.get(key).map(|e| &e.value) {
+                Some(Value::Hash(h)) => Bytes::copy_from_slice(h.get(field)?),
+                _ => return None,
+            };
+            Some(vec![vec![b("HSET"), key.clone(), field.clone(), v]])
+        }
+        _ => None,
+    }
+}
+
+/// Encodes one command as a RESP multibulk (the only form a replication stream may carry).
+pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
