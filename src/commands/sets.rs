@@ -338,6 +338,12 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     ctx.out.bulk(&m);
     let emptied = set.is_empty();
+    // Replicas must remove the same member: SPOP propagates as SREM (Redis 7.0).
+    ctx.repl.override_args = Some(vec![vec![
+        Bytes::from_static(b"SREM"),
+        key.clone(),
+        Bytes::copy_from_slice(&m),
+    ]]);
     ctx.wrote(b's', "spop", key);
     if emptied {
         ctx.ks.delete(db, key);
@@ -372,6 +378,7 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         for m in set.iter() {
             ctx.out.bulk(&m);
         }
+        ctx.repl.override_args = Some(vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         ctx.wrote(b's', "spop", key);
         ctx.ks.delete(db, key);
         ctx.wrote(b'g', "del", key);
@@ -380,10 +387,20 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let count = count as usize;
     let remaining = size - count;
     ctx.out.set(count);
+    // Replicas get one SREM per popped member (wrapped in MULTI/EXEC as one unit).
+    let srem = |m: &[u8]| {
+        vec![
+            Bytes::from_static(b"SREM"),
+            key.clone(),
+            Bytes::copy_from_slice(m),
+        ]
+    };
+    let mut effects = Vec::with_capacity(count);
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         for _ in 0..count {
             if let Some(m) = set.pop_random(&mut rng) {
                 ctx.out.bulk(&m);
+                effects.push(srem(&m));
             }
         }
     } else {
@@ -398,8 +415,10 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         let old = std::mem::replace(set, kept);
         for m in old.iter() {
             ctx.out.bulk(&m);
+            effects.push(srem(&m));
         }
     }
+    ctx.repl.override_args = Some(effects);
     ctx.wrote(b's', "spop", key);
     Ok(())
 }

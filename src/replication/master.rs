@@ -346,7 +346,12 @@ async fn stream_loop(
     loop {
         let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
         if !wait_first_ack && !out.is_empty() {
-            write(stream, &out).await?;
+            // A replica that stops reading blocks this write; the output-buffer limit (checked
+            // by the cron against what is still queued) kills it and ends the wait.
+            tokio::select! {
+                r = stream.write_all(&out) => r.map_err(|e| e.to_string())?,
+                _ = handle.killed() => return Err("killed".into()),
+            }
             out.clear();
         }
         let until_timeout = timeout.saturating_sub(last_ack.elapsed());
@@ -367,7 +372,9 @@ async fn stream_loop(
                 }
                 Err(e) => return Err(e.to_string()),
             },
-            msg = push_rx.recv() => {
+            // Until the first ACK (EOF framing) the stream stays queued, counted against the
+            // output-buffer limit.
+            msg = push_rx.recv(), if !wait_first_ack => {
                 let mut take = |m: Push| {
                     let (Push::Data(b) | Push::Unblocked(b)) = m;
                     {

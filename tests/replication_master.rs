@@ -1,0 +1,431 @@
+//! Resplica as a master with real redis-server 7.0 replicas attached: full sync of every type,
+//! the live stream, partial resynchronization, full sync past the backlog, disk framing, WAIT,
+//! min-replicas, and a replica that stops reading.
+
+mod common;
+use common::*;
+use redis::Commands;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+fn conn(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let info: String = redis::cmd("INFO").arg(section).query(c).ok()?;
+    info.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// Every key of databases 0..4 with its type, a normalised value and its PEXPIRETIME.
+fn dataset(c: &mut redis::Connection) -> BTreeMap<(u8, String), (String, String, i64)> {
+    let mut out = BTreeMap::new();
+    for db in 0..4u8 {
+        let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
+        for k in keys {
+            let t: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
+            let v = match t.as_str() {
+                "string" => c.get::<_, String>(&k).unwrap(),
+                "list" => c.lrange::<_, Vec<String>>(&k, 0, -1).unwrap().join(","),
+                "hash" => {
+                    let mut v: Vec<(String, String)> =
+                        c.hgetall::<_, Vec<(String, String)>>(&k).unwrap();
+                    v.sort();
+                    format!("{v:?}")
+                }
+                "set" => {
+                    let mut v: Vec<String> = c.smembers(&k).unwrap();
+                    v.sort();
+                    v.join(",")
+                }
+                "zset" => format!(
+                    "{:?}",
+                    c.zrange_withscores::<_, Vec<(String, String)>>(&k, 0, -1)
+                        .unwrap()
+                ),
+                other => other.to_string(),
+            };
+            let exp: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(c).unwrap();
+            out.insert((db, k), (t, v, exp));
+        }
+    }
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+    out
+}
+
+fn fill(c: &mut redis::Connection) {
+    let mut p = redis::pipe();
+    for i in 0..300 {
+        p.set(format!("s:{i}"), format!("v{i}")).ignore();
+        p.cmd("SET")
+            .arg(format!("t:{i}"))
+            .arg(i)
+            .arg("EX")
+            .arg(10_000 + i)
+            .ignore();
+    }
+    let _: () = p.query(c).unwrap();
+    let _: () = c.rpush("list", (0..1000).collect::<Vec<i32>>()).unwrap();
+    let _: () = c
+        .hset_multiple("hsmall", &[("a", "1"), ("b", "2")])
+        .unwrap();
+    let big: Vec<(String, String)> = (0..600)
+        .map(|i| (format!("f{i}"), format!("{i}")))
+        .collect();
+    let _: () = c.hset_multiple("hbig", &big).unwrap();
+    let _: () = c.sadd("ints", (0..100).collect::<Vec<i32>>()).unwrap();
+    let _: () = c.sadd("words", &["x", "y", "z"]).unwrap();
+    let z: Vec<(f64, String)> = (0..200)
+        .map(|i| (i as f64 * 1.5, format!("m{i}")))
+        .collect();
+    let _: () = c.zadd_multiple("zbig", &z).unwrap();
+    let _: () = c.zadd("zsmall", "a", 1).unwrap();
+    for db in 1..4 {
+        let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
+        let _: () = c.set(format!("in-db{db}"), db).unwrap();
+        let _: () = redis::cmd("PEXPIRE")
+            .arg(format!("in-db{db}"))
+            .arg(500_000)
+            .query(c)
+            .unwrap();
+    }
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+}
+
+/// Mixed writes whose replication needs the 7.0 rewrite rules.
+fn churn(c: &mut redis::Connection, n: usize, seed: u64) {
+    let mut x = seed;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..n {
+        let r = next();
+        let k = format!("c:{}", r % 50);
+        let _: redis::RedisResult<redis::Value> = match r % 14 {
+            0 => redis::cmd("SET")
+                .arg(&k)
+                .arg(i)
+                .arg("PX")
+                .arg(100_000)
+                .query(c),
+            1 => redis::cmd("INCRBYFLOAT")
+                .arg(format!("f:{}", r % 5))
+                .arg("1.25")
+                .query(c),
+            2 => redis::cmd("SADD").arg("spopme").arg(i).query(c),
+            3 => redis::cmd("SPOP").arg("spopme").query(c),
+            4 => redis::cmd("SPOP").arg("spopme").arg(3).query(c),
+            5 => redis::cmd("EXPIRE")
+                .arg(format!("s:{}", r % 300))
+                .arg(20_000)
+                .query(c),
+            6 => redis::cmd("LPUSH").arg("list").arg(i).query(c),
+            7 => redis::cmd("RPOP").arg("list").query(c),
+            8 => redis::cmd("HINCRBYFLOAT")
+                .arg("hsmall")
+                .arg("a")
+                .arg("0.5")
+                .query(c),
+            9 => redis::cmd("ZINCRBY")
+                .arg("zbig")
+                .arg(2)
+                .arg(format!("m{}", r % 200))
+                .query(c),
+            10 => redis::cmd("DEL").arg(&k).query(c),
+            11 => redis::pipe()
+                .atomic()
+                .incr("tx:a", 1)
+                .incr("tx:b", 1)
+                .query(c),
+            12 => redis::cmd("GETEX")
+                .arg(format!("t:{}", r % 300))
+                .arg("EX")
+                .arg(30_000)
+                .query(c),
+            // Already expired when set: both sides must read it as missing.
+            _ => redis::cmd("SET")
+                .arg(format!("exp:{i}"))
+                .arg(1)
+                .arg("PXAT")
+                .arg(1)
+                .query(c),
+        };
+    }
+}
+
+/// Waits until the replica applied everything the master produced, then compares datasets.
+fn assert_in_sync(master: &mut redis::Connection, replica: &mut redis::Connection) {
+    let caught_up = wait_until(Duration::from_secs(30), || {
+        let m = info_field(master, "replication", "master_repl_offset");
+        let r = info_field(replica, "replication", "slave_repl_offset");
+        m.is_some() && m == r
+    });
+    assert!(caught_up, "replica did not catch up");
+    let ours = dataset(master);
+    let theirs = dataset(replica);
+    let only_ours: Vec<_> = ours.keys().filter(|k| !theirs.contains_key(*k)).collect();
+    let only_theirs: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "only on master: {only_ours:?}; only on replica: {only_theirs:?}"
+    );
+    for (k, v) in &ours {
+        assert_eq!(theirs.get(k), Some(v), "key {k:?} differs");
+    }
+}
+
+fn wait_link_up(replica: &mut redis::Connection) {
+    assert!(
+        wait_until(Duration::from_secs(30), || info_field(
+            replica,
+            "replication",
+            "master_link_status"
+        )
+        .as_deref()
+            == Some("up")),
+        "replica link did not come up"
+    );
+}
+
+#[test]
+fn real_replica_full_sync_stream_and_partial_resync() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0", "--save", ""]);
+    let mut m = master.conn();
+    fill(&mut m);
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    else {
+        return;
+    };
+    let mut r = conn(real.port);
+    wait_link_up(&mut r);
+    assert_in_sync(&mut m, &mut r);
+    churn(&mut m, 10_000, 7);
+    assert_in_sync(&mut m, &mut r);
+    // Within the backlog: the replica comes back with +CONTINUE.
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut m)
+        .unwrap();
+    churn(&mut m, 200, 11);
+    assert!(wait_until(Duration::from_secs(20), || info_field(
+        &mut m,
+        "stats",
+        "sync_partial_ok"
+    )
+    .as_deref()
+        == Some("1")));
+    wait_link_up(&mut r);
+    assert_in_sync(&mut m, &mut r);
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("1")
+    );
+    // ROLE and INFO list the replica.
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+    assert!(info.contains("slave0:ip=127.0.0.1,port="), "{info}");
+    assert!(info.contains("state=online"), "{info}");
+    // WAIT returns once the replica ACKed the last write.
+    let _: () = m.set("waited", 1).unwrap();
+    let n: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut m).unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn reconnect_past_the_backlog_and_new_replid_force_full_syncs() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-backlog-size",
+        "16kb",
+        "--save",
+        "",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut m = master.conn();
+    let _: () = m.set("a", 1).unwrap();
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    else {
+        return;
+    };
+    let mut r = conn(real.port);
+    wait_link_up(&mut r);
+    // Drop the link and write far more than the backlog holds before it comes back.
+    let big = "x".repeat(1000);
+    let mut p = redis::pipe();
+    p.cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .ignore();
+    for i in 0..200 {
+        p.set(format!("big:{i}"), &big).ignore();
+    }
+    let _: () = p.query(&mut m).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || {
+        info_field(&mut m, "stats", "sync_full_reason_offset_before_backlog").as_deref()
+            == Some("1")
+    }));
+    wait_link_up(&mut r);
+    assert_in_sync(&mut m, &mut r);
+    // A new replication id: the next reconnect cannot continue.
+    let _: () = redis::cmd("DEBUG")
+        .arg("CHANGE-REPL-ID")
+        .query(&mut m)
+        .unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut m)
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(20), || {
+        info_field(&mut m, "stats", "sync_full_reason_replid_mismatch").as_deref() == Some("1")
+    }));
+    wait_link_up(&mut r);
+    let _: () = m.set("after", "new-id").unwrap();
+    assert_in_sync(&mut m, &mut r);
+}
+
+#[test]
+fn disk_framing_and_two_replicas() {
+    let master = Server::start(&["--repl-diskless-sync", "no", "--save", ""]);
+    let mut m = master.conn();
+    fill(&mut m);
+    let Some(a) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]) else {
+        return;
+    };
+    let Some(b) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]) else {
+        return;
+    };
+    let (mut ra, mut rb) = (conn(a.port), conn(b.port));
+    wait_link_up(&mut ra);
+    wait_link_up(&mut rb);
+    churn(&mut m, 2000, 3);
+    assert_in_sync(&mut m, &mut ra);
+    assert_in_sync(&mut m, &mut rb);
+    assert_eq!(
+        info_field(&mut m, "replication", "connected_slaves").as_deref(),
+        Some("2")
+    );
+    let _: () = m.set("w", 1).unwrap();
+    let n: i64 = redis::cmd("WAIT").arg(2).arg(5000).query(&mut m).unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn min_replicas_to_write_refuses_then_accepts() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--min-replicas-to-write",
+        "1",
+        "--min-replicas-max-lag",
+        "10",
+    ]);
+    let mut m = master.conn();
+    let err = m.set::<_, _, ()>("k", 1).unwrap_err();
+    assert!(err.to_string().contains("NOREPLICAS"), "{err}");
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    else {
+        return;
+    };
+    let mut r = conn(real.port);
+    wait_link_up(&mut r);
+    assert!(wait_until(Duration::from_secs(10), || m
+        .set::<_, _, ()>("k", 1)
+        .is_ok()));
+    // WAIT with no replica able to satisfy it times out with the count it had.
+    let n: i64 = redis::cmd("WAIT").arg(2).arg(200).query(&mut m).unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn replconf_and_psync_bad_input_get_redis_errors() {
+    let master = Server::start(&[]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut ask = |req: &str, expect: &str| {
+        s.write_all(req.as_bytes()).unwrap();
+        let mut buf = vec![0u8; expect.len()];
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(String::from_utf8_lossy(&buf), expect, "reply to {req:?}");
+    };
+    ask("REPLCONF listening-port\r\n", "-ERR syntax error\r\n");
+    ask(
+        "REPLCONF listening-port abc\r\n",
+        "-ERR value is not an integer or out of range\r\n",
+    );
+    ask(
+        "REPLCONF foo bar\r\n",
+        "-ERR Unrecognized REPLCONF option: foo\r\n",
+    );
+    ask("REPLCONF capa eof capa psync2\r\n", "+OK\r\n");
+    ask(
+        "PSYNC ? notanumber\r\n",
+        "-ERR value is not an integer or out of range\r\n",
+    );
+    // ACK from a non-replica gets no reply at all: the PING after it is answered next.
+    ask("REPLCONF ACK 10\r\nPING\r\n", "+PONG\r\n");
+}
+
+#[test]
+fn replica_that_stops_reading_is_cut_and_the_master_keeps_serving() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-backlog-size",
+        "16kb",
+        "--client-output-buffer-limit",
+        "replica 256kb 128kb 10",
+    ]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"REPLCONF capa eof\r\nPSYNC ? -1\r\n").unwrap();
+    let mut first = [0u8; 64];
+    let n = s.read(&mut first).unwrap();
+    assert!(n > 0);
+    // Now never read again, and never ACK: the master must drop us, not grow without bound.
+    let mut m = master.conn();
+    let big = "y".repeat(10_000);
+    for round in 0..100 {
+        let mut p = redis::pipe();
+        for i in 0..20 {
+            p.set(format!("k:{round}:{i}"), &big).ignore();
+        }
+        let _: () = p.query(&mut m).unwrap();
+        if master
+            .log()
+            .iter()
+            .any(|l| l.contains("overcoming of output buffer limits"))
+        {
+            break;
+        }
+    }
+    assert!(master.wait_log(
+        "overcoming of output buffer limits",
+        Duration::from_secs(20)
+    ));
+    assert!(wait_until(Duration::from_secs(10), || info_field(
+        &mut m,
+        "replication",
+        "connected_slaves"
+    )
+    .as_deref()
+        == Some("0")));
+    let pong: String = redis::cmd("PING").query(&mut m).unwrap();
+    assert_eq!(pong, "PONG");
+}
