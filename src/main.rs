@@ -84,7 +84,9 @@ fn main() {
             std::process::exit(1);
         }
     }
+    let threads = config.int("io-threads").max(1) as usize;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
     {

@@ -355,6 +355,11 @@ fn monitor_line(db: usize, addr: &std::net::SocketAddr, args: &[Bytes]) -> Bytes
 /// Queues what replicas must run for a command that just executed (its deterministic form when
 /// it changed the dataset, PUBLISH always), and ends the execution unit at top level.
 fn propagate(ctx: &mut Ctx, spec: &'static CommandSpec, args: &[Bytes], dirty_before: u64) {
+    if !ctx.repl.streaming() {
+        // Nobody ever attached: there is no stream to write (and no offset to advance).
+        ctx.repl.override_args = None;
+        return;
+    }
     let db = ctx.db();
     let changed = ctx.ks.dirty > dirty_before && spec.name != "exec";
     if changed || matches!(spec.name, "publish" | "spublish") {
@@ -460,13 +465,10 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         return None;
     }
     if spec.is_write() && ctx.client.kind != crate::server::ClientKind::Master {
-        let (min, lag) = {
-            let cfg = ctx.shared.config();
-            (
-                cfg.int("min-replicas-to-write"),
-                cfg.int("min-replicas-max-lag"),
-            )
-        };
+        let (min, lag) = (
+            ctx.shared.hot.min_replicas.0.load(Ordering::Relaxed),
+            ctx.shared.hot.min_replicas.1.load(Ordering::Relaxed),
+        );
         if min > 0 && lag > 0 && (ctx.repl.good_replicas(lag as u64) as i64) < min {
             let msg = "NOREPLICAS Not enough good replicas to write.";
             flag_multi_error(ctx);

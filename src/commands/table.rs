@@ -153,7 +153,31 @@ const MAX_NAME: usize = 64;
 
 /// Name → command, after `rename-command`.
 pub struct CommandTable {
-    by_name: HashMap<Vec<u8>, &'static CommandSpec>,
+    by_name: HashMap<Vec<u8>, &'static CommandSpec, NameHasher>,
+}
+
+/// The command-name hasher: the store's fast seeded hash (the table is built once and names
+/// are short), instead of SipHash on every request.
+#[derive(Clone, Default)]
+pub struct NameHasher;
+
+impl std::hash::BuildHasher for NameHasher {
+    type Hasher = NameHash;
+    fn build_hasher(&self) -> NameHash {
+        NameHash(0)
+    }
+}
+
+/// State of [`NameHasher`].
+pub struct NameHash(u64);
+
+impl std::hash::Hasher for NameHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = crate::store::hash_bytes(self.0 ^ 0x5151_5151, bytes);
+    }
 }
 
 /// Every command of every family.
@@ -181,7 +205,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
 impl CommandTable {
     /// Builds the table, applying `rename-command old new` pairs (an empty new name disables).
     pub fn new(renames: &[(String, String)]) -> Result<Self, String> {
-        let mut by_name: HashMap<Vec<u8>, &'static CommandSpec> = all_commands()
+        let mut by_name: HashMap<Vec<u8>, &'static CommandSpec, NameHasher> = all_commands()
             .map(|c| (c.name.as_bytes().to_vec(), c))
             .collect();
         for (old, new) in renames {

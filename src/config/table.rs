@@ -119,6 +119,8 @@ pub static DIRECTIVES: &[Directive] = &[
     d("hz", int(0, MAX_I32), "10"),
     d("dynamic-hz", BOOL, "yes"),
     d("maxclients", int(1, MAX_I32), "10000"),
+    fixed(d("io-threads", int(1, 128), "1")),
+    fixed(d("io-threads-do-reads", BOOL, "no")),
     fixed(d("enable-protected-configs", GATE, "no")),
     fixed(d("enable-debug-command", GATE, "no")),
     fixed(d("enable-module-command", GATE, "no")),

@@ -131,6 +131,11 @@ impl Replication {
         );
     }
 
+    /// True once a backlog exists, i.e. writes must be propagated.
+    pub fn streaming(&self) -> bool {
+        self.backlog.is_some()
+    }
+
     /// Queues a command of the current execution unit.
     pub fn push(&mut self, db: usize, args: Vec<Bytes>) {
         if self.backlog.is_some() {

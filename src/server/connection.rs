@@ -316,7 +316,7 @@ impl Connection {
 
     /// `timeout` applies to normal clients only, as in Redis.
     fn idle_timeout(&self) -> Option<Duration> {
-        let secs = self.shared.config().int("timeout");
+        let secs = self.shared.hot.idle_timeout.load(Ordering::Relaxed);
         (secs > 0 && self.state.kind == ClientKind::Normal && !self.state.monitor)
             .then(|| Duration::from_secs(secs as u64))
     }

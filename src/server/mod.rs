@@ -65,6 +65,10 @@ pub struct HotSettings {
     pub slowlog_slower_than: AtomicI64,
     /// `slowlog-max-len`.
     pub slowlog_max_len: AtomicI64,
+    /// `timeout` (idle client timeout, seconds).
+    pub idle_timeout: AtomicI64,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`.
+    pub min_replicas: (AtomicI64, AtomicI64),
     /// `notify-keyspace-events` as a bit per class letter (see [`notify_bit`]).
     pub notify_flags: std::sync::atomic::AtomicU32,
     /// The collection encoding thresholds, in [`EncodingLimits`] field order.
@@ -78,6 +82,14 @@ impl HotSettings {
         self.slowlog_max_len
             .store(cfg.int("slowlog-max-len"), Ordering::Relaxed);
         crate::logging::set_level(cfg.get("loglevel"));
+        self.idle_timeout
+            .store(cfg.int("timeout"), Ordering::Relaxed);
+        self.min_replicas
+            .0
+            .store(cfg.int("min-replicas-to-write"), Ordering::Relaxed);
+        self.min_replicas
+            .1
+            .store(cfg.int("min-replicas-max-lag"), Ordering::Relaxed);
         let flags = cfg
             .get("notify-keyspace-events")
             .bytes()
