@@ -355,7 +355,8 @@ fn monitor_line(db: usize, addr: &std::net::SocketAddr, args: &[Bytes]) -> Bytes
 /// Queues what replicas must run for a command that just executed (its deterministic form when
 /// it changed the dataset, PUBLISH always), and ends the execution unit at top level.
 fn propagate(ctx: &mut Ctx, spec: &'static CommandSpec, args: &[Bytes], dirty_before: u64) {
-    if !ctx.repl.streaming() {
+    // A replica forwards its master's stream as received; its own clients' writes stay local.
+    if !ctx.repl.streaming() || ctx.repl.master.is_some() {
         // Nobody ever attached: there is no stream to write (and no offset to advance).
         ctx.repl.override_args = None;
         return;
@@ -464,7 +465,35 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.error(crate::server::persistence::MISCONF);
         return None;
     }
-    if spec.is_write() && ctx.client.kind != crate::server::ClientKind::Master {
+    if ctx.repl.master.is_some() && ctx.client.kind != crate::server::ClientKind::Master {
+        if spec.is_write() && ctx.shared.config().bool("replica-read-only") {
+            let msg = "READONLY You can't write against a read only replica.";
+            flag_multi_error(ctx);
+            ctx.intro.count_error(msg);
+            ctx.out.error(msg);
+            return None;
+        }
+        let link_up = ctx
+            .repl
+            .master
+            .as_ref()
+            .is_some_and(|m| m.state == crate::replication::replica::LinkState::Connected);
+        if !link_up
+            && spec.flags & flags::STALE == 0
+            && !ctx.shared.config().bool("replica-serve-stale-data")
+        {
+            let msg =
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+            flag_multi_error(ctx);
+            ctx.intro.count_error(msg);
+            ctx.out.error(msg);
+            return None;
+        }
+    }
+    if spec.is_write()
+        && ctx.client.kind != crate::server::ClientKind::Master
+        && ctx.repl.master.is_none()
+    {
         let (min, lag) = (
             ctx.shared.hot.min_replicas.0.load(Ordering::Relaxed),
             ctx.shared.hot.min_replicas.1.load(Ordering::Relaxed),

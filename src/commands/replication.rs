@@ -14,7 +14,91 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, (0, 0, 0), "server", "1.0.0", "Internal command used for replication", sync),
     cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, (0, 0, 0), "server", "2.8.12", "Return the role of the instance in the context of replication", role),
     cmd("wait", 3, NOSCRIPT, (0, 0, 0), "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", wait),
+    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_MULTI, (0, 0, 0), "server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
+    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_MULTI, (0, 0, 0), "server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
 ];
+
+/// Makes this node a replica of `host:port` (or re-points it), starting the link task.
+pub fn become_replica(
+    shared: &crate::server::Shared,
+    repl: &mut crate::replication::Replication,
+    ks: &mut crate::store::Keyspace,
+    host: String,
+    port: u16,
+) {
+    let generation = repl.next_generation;
+    repl.next_generation += 1;
+    // A former master keeps its data and offers its own history for a partial resync.
+    repl.has_history = repl.has_history || repl.backlog.is_some();
+    repl.master = Some(crate::replication::replica::MasterLink {
+        host: host.clone(),
+        port,
+        state: crate::replication::replica::LinkState::Connect,
+        generation,
+        read_offset: repl.offset,
+        last_io: None,
+        down_since: Some(None),
+    });
+    ks.is_replica = true;
+    crate::logging::set_role(b'S');
+    if let Some(me) = shared.self_arc() {
+        tokio::spawn(crate::replication::replica::run(me, host, port, generation));
+    }
+}
+
+fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if ctx.client.kind == ClientKind::Replica {
+        return Err(CmdError::err(
+            "Command is not valid when client is a replica.",
+        ));
+    }
+    if is_opt(&args[1], "no") && is_opt(&args[2], "one") {
+        if ctx.repl.master.take().is_some() {
+            ctx.ks.is_replica = false;
+            ctx.repl.shift_replication_id();
+            if ctx.repl.backlog.is_none() {
+                let size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
+                ctx.repl.backlog = Some(crate::replication::backlog::Backlog::new(
+                    size,
+                    ctx.repl.offset,
+                ));
+            }
+            ctx.repl.disconnect_replicas();
+            crate::logging::set_role(b'M');
+            ctx.shared.config_mut().replicaof = None;
+            tracing::info!(
+                "MASTER MODE enabled (user request from 'id={} addr={}')",
+                ctx.client.id(),
+                ctx.client.handle.addr
+            );
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    let host = arg_str(&args[1]).into_owned();
+    let port = match arg_i64(&args[2]) {
+        Ok(p) if (0..=65535).contains(&p) => p as u16,
+        _ => return Err(CmdError::err("Invalid master port")),
+    };
+    if ctx
+        .repl
+        .master
+        .as_ref()
+        .is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port)
+    {
+        ctx.out.simple("OK Already connected to specified master");
+        return Ok(());
+    }
+    tracing::info!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        ctx.client.id(),
+        ctx.client.handle.addr
+    );
+    ctx.shared.config_mut().replicaof = Some((host.clone(), port));
+    become_replica(ctx.shared, ctx.repl, ctx.ks, host, port);
+    ctx.out.ok();
+    Ok(())
+}
 
 fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if args.len().is_multiple_of(2) {
@@ -113,6 +197,16 @@ fn sync(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 }
 
 fn role(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    if let Some(m) = &ctx.repl.master {
+        let connected = m.state == crate::replication::replica::LinkState::Connected;
+        ctx.out.array(5);
+        ctx.out.bulk(b"slave");
+        ctx.out.bulk(m.host.as_bytes());
+        ctx.out.int(m.port as i64);
+        ctx.out.bulk(m.state.name().as_bytes());
+        ctx.out.int(if connected { ctx.repl.offset } else { -1 });
+        return Ok(());
+    }
     let online: Vec<(String, u16, i64)> = ctx
         .repl
         .replicas
@@ -134,6 +228,9 @@ fn role(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 }
 
 fn wait(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if ctx.repl.master.is_some() {
+        return Err(CmdError::err("WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+    }
     let wanted = arg_i64(&args[1])?;
     let timeout = arg_i64(&args[2])
         .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;

@@ -9,6 +9,7 @@ pub mod backlog;
 pub mod master;
 pub mod propagate;
 pub mod psync;
+pub mod replica;
 
 use crate::server::ClientHandle;
 use backlog::Backlog;
@@ -91,6 +92,15 @@ pub struct Replication {
     pub alone_since: Option<Instant>,
     /// Unix second of the last periodic PING (so it is sent once per period).
     pub last_ping: i64,
+    /// Set while this node replicates from a master (REPLICAOF host port).
+    pub master: Option<replica::MasterLink>,
+    /// The replid/offset describe data we hold (after a full sync, or a master's own history),
+    /// so a (re)connection can ask for a partial resynchronization.
+    pub has_history: bool,
+    /// Database the master's stream starts in after a full sync (`repl-stream-db`).
+    pub master_db: usize,
+    /// Source of REPLICAOF generations.
+    pub next_generation: u64,
     /// Write rate estimate for `repl_backlog_covers_ms`: (window start, bytes in window).
     rate_window: (Instant, u64, f64),
 }
@@ -111,6 +121,10 @@ impl Default for Replication {
             override_args: None,
             alone_since: Some(Instant::now()),
             last_ping: 0,
+            master: None,
+            has_history: false,
+            master_db: 0,
+            next_generation: 1,
             rate_window: (Instant::now(), 0, 0.0),
         }
     }
@@ -189,6 +203,42 @@ impl Replication {
         }
     }
 
+    /// A replica forwards the bytes it applied to its own backlog and sub-replicas; its offset
+    /// advances separately, once commands complete ([`Replication::offset_applied`]).
+    pub fn write_stream_applied(&mut self, bytes: Bytes) {
+        if let Some(b) = self.backlog.as_mut() {
+            b.append(&bytes);
+        }
+        for r in &self.replicas {
+            r.handle.push(bytes.clone());
+        }
+    }
+
+    /// A replica's offset after applying `n` more bytes of the master's stream.
+    pub fn offset_applied(&mut self, n: i64) {
+        self.offset += n;
+    }
+
+    /// Drops every sub-replica (after a full sync or an id change they must resync).
+    pub fn disconnect_replicas(&mut self) {
+        for r in &self.replicas {
+            r.handle.kill();
+        }
+    }
+
+    /// Promotion (REPLICAOF NO ONE): the old history stays valid as replid2 up to our offset, so
+    /// siblings re-pointed at us resume with +CONTINUE.
+    pub fn shift_replication_id(&mut self) {
+        self.replid2 = std::mem::replace(&mut self.replid, crate::server::random_hex(40));
+        self.second_replid_offset = self.offset + 1;
+        tracing::info!(
+            "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+            self.replid2,
+            self.second_replid_offset,
+            self.replid
+        );
+    }
+
     /// The periodic PING a master sends its replicas (counted in the offset).
     pub fn ping_replicas(&mut self) {
         if !self.replicas.is_empty() {
@@ -260,7 +310,60 @@ impl Replication {
 
     /// The `# Replication` section of INFO for a master.
     pub fn info(&self, cfg: &crate::config::Config) -> String {
-        let mut s = String::from("# Replication\r\nrole:master\r\n");
+        let mut s = String::from("# Replication\r\n");
+        match &self.master {
+            None => s.push_str("role:master\r\n"),
+            Some(m) => {
+                let up = m.state == replica::LinkState::Connected;
+                s.push_str("role:slave\r\n");
+                s.push_str(&format!(
+                    "master_host:{}\r\nmaster_port:{}\r\n",
+                    m.host, m.port
+                ));
+                s.push_str(&format!(
+                    "master_link_status:{}\r\n",
+                    if up { "up" } else { "down" }
+                ));
+                let io = match (up, m.last_io) {
+                    (true, Some(t)) => t.elapsed().as_secs() as i64,
+                    _ => -1,
+                };
+                s.push_str(&format!("master_last_io_seconds_ago:{io}\r\n"));
+                s.push_str(&format!(
+                    "master_sync_in_progress:{}\r\n",
+                    (m.state == replica::LinkState::Sync) as i32
+                ));
+                let off = if self.has_history { self.offset } else { 1 };
+                s.push_str(&format!(
+                    "slave_read_repl_offset:{}\r\n",
+                    if self.has_history {
+                        m.read_offset.max(off)
+                    } else {
+                        1
+                    }
+                ));
+                s.push_str(&format!("slave_repl_offset:{off}\r\n"));
+                if !up {
+                    let since = match m.down_since {
+                        Some(Some(t)) => t.elapsed().as_secs() as i64,
+                        _ => -1,
+                    };
+                    s.push_str(&format!("master_link_down_since_seconds:{since}\r\n"));
+                }
+                s.push_str(&format!(
+                    "slave_priority:{}\r\n",
+                    cfg.int("replica-priority")
+                ));
+                s.push_str(&format!(
+                    "slave_read_only:{}\r\n",
+                    cfg.bool("replica-read-only") as i32
+                ));
+                s.push_str(&format!(
+                    "replica_announced:{}\r\n",
+                    cfg.bool("replica-announced") as i32
+                ));
+            }
+        }
         s.push_str(&format!("connected_slaves:{}\r\n", self.replicas.len()));
         let (min_w, max_lag) = (
             cfg.int("min-replicas-to-write"),

@@ -467,6 +467,17 @@ pub async fn run(config: Config) -> i32 {
         }
     };
     crate::logging::set_role(b'M');
+    if let Some((host, port)) = shared.config().replicaof.clone() {
+        let mut core = shared.core();
+        let core = &mut *core;
+        crate::commands::replication::become_replica(
+            &shared,
+            &mut core.repl,
+            &mut core.ks,
+            host,
+            port,
+        );
+    }
     {
         let (path, limits) = {
             let cfg = shared.config();

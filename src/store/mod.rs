@@ -370,6 +370,18 @@ impl Keyspace {
         (0..self.dbs.len()).map(|i| self.flush_db(i)).sum()
     }
 
+    /// Replaces every database with those of `loaded` (a replica's completed full sync): the old
+    /// data stays readable until this single step, and is freed off the command path.
+    pub fn replace_all(&mut self, loaded: Keyspace) {
+        self.abort_snapshot();
+        for i in 0..self.dbs.len() {
+            self.signal_flushed(i);
+        }
+        let old = std::mem::replace(&mut self.dbs, loaded.dbs);
+        drop_in_background(old);
+        self.dirty += 1;
+    }
+
     /// Exchanges two databases (SWAPDB).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.signal_flushed(a);

@@ -1,0 +1,474 @@
+//! The replica side: one task per `REPLICAOF host port` that runs the state machine
+//! connect → handshake → PSYNC → transfer → load → streaming, and reconnects with a partial
+//! resynchronization when the link drops. Every transition is logged, worded as Redis words it.
+
+use super::propagate;
+use crate::protocol::{Out, ParseLimits, Parser, Resp};
+use crate::server::{ClientHandle, ClientKind, ClientState, Shared};
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::{info, warn};
+
+/// The link's state as ROLE / INFO show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connect,
+    Connecting,
+    Handshake,
+    Sync,
+    Connected,
+}
+
+impl LinkState {
+    /// ROLE's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Sync => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// Where this node replicates from, and how far it got.
+#[derive(Debug, Clone)]
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// Bumped by every REPLICAOF: a link task whose generation is stale stops.
+    pub generation: u64,
+    /// Offset of the master stream received (`slave_read_repl_offset`).
+    pub read_offset: i64,
+    /// When the link last saw data from the master.
+    pub last_io: Option<Instant>,
+    /// Since when the link is down (`None` while up; `Some(None)` if never up).
+    pub down_since: Option<Option<Instant>>,
+}
+
+/// Replies the handshake expects.
+async fn read_line(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<String, String> {
+    loop {
+        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            let line = buf.split_to(pos + 1);
+            let text = String::from_utf8_lossy(&line[..pos])
+                .trim_end_matches('\r')
+                .to_string();
+            return Ok(text);
+        }
+        if buf.len() > 64 * 1024 {
+            return Err("reply line too long".into());
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read_buf(buf))
+            .await
+            .map_err(|_| "timeout reading from master".to_string())?
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed by master".into());
+        }
+    }
+}
+
+async fn send(stream: &mut TcpStream, args: &[&[u8]]) -> Result<(), String> {
+    let mut out = Vec::new();
+    let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+    propagate::encode(&args, &mut out);
+    stream.write_all(&out).await.map_err(|e| e.to_string())
+}
+
+fn still_current(shared: &Shared, generation: u64) -> bool {
+    shared
+        .core()
+        .repl
+        .master
+        .as_ref()
+        .is_some_and(|m| m.generation == generation)
+}
+
+fn set_state(shared: &Shared, generation: u64, state: LinkState) {
+    if let Some(m) = shared
+        .core()
+        .repl
+        .master
+        .as_mut()
+        .filter(|m| m.generation == generation)
+    {
+        m.state = state;
+        if state == LinkState::Connected {
+            m.down_since = None;
+        } else if m.down_since.is_none() {
+            m.down_since = Some(Some(Instant::now()));
+        }
+    }
+}
+
+/// The link task: runs until REPLICAOF changes the target.
+pub async fn run(shared: Arc<Shared>, host: String, port: u16, generation: u64) {
+    let mut backoff = Duration::from_millis(50);
+    while still_current(&shared, generation) {
+        info!("Connecting to MASTER {host}:{port}");
+        set_state(&shared, generation, LinkState::Connecting);
+        match session(&shared, &host, port, generation).await {
+            Ok(()) => backoff = Duration::from_millis(50),
+            Err(e) => {
+                if still_current(&shared, generation) {
+                    warn!("MASTER <-> REPLICA link with {host}:{port}: {e}");
+                }
+            }
+        }
+        if !still_current(&shared, generation) {
+            break;
+        }
+        set_state(&shared, generation, LinkState::Connect);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// One connection to the master, from connect to link loss.
+async fn session(
+    shared: &Arc<Shared>,
+    host: &str,
+    port: u16,
+    generation: u64,
+) -> Result<(), String> {
+    let mut stream = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| "connection timeout".to_string())?
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    info!("MASTER <-> REPLICA sync started");
+    set_state(shared, generation, LinkState::Handshake);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let (auth, user, announce_port) = {
+        let cfg = shared.config();
+        let p = cfg.int("replica-announce-port");
+        (
+            cfg.get("masterauth").to_string(),
+            cfg.get("masteruser").to_string(),
+            if p > 0 { p as u16 } else { shared.port },
+        )
+    };
+    send(&mut stream, &[b"PING"]).await?;
+    let pong = read_line(&mut stream, &mut buf).await?;
+    if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
+        return Err(format!("Error reply to PING from master: '{pong}'"));
+    }
+    info!("Master replied to PING, replication can continue...");
+    if !auth.is_empty() {
+        if user.is_empty() {
+            send(&mut stream, &[b"AUTH", auth.as_bytes()]).await?;
+        } else {
+            send(&mut stream, &[b"AUTH", user.as_bytes(), auth.as_bytes()]).await?;
+        }
+        let r = read_line(&mut stream, &mut buf).await?;
+        if r.starts_with('-') {
+            return Err(format!("Unable to AUTH to MASTER: {r}"));
+        }
+    }
+    send(
+        &mut stream,
+        &[
+            b"REPLCONF",
+            b"listening-port",
+            announce_port.to_string().as_bytes(),
+        ],
+    )
+    .await?;
+    let r = read_line(&mut stream, &mut buf).await?;
+    if r.starts_with('-') {
+        info!("(Non critical) Master does not understand REPLCONF listening-port: {r}");
+    }
+    send(
+        &mut stream,
+        &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"],
+    )
+    .await?;
+    let _ = read_line(&mut stream, &mut buf).await?;
+    // PSYNC with our history when we have one.
+    let (req_id, req_off) = {
+        let core = shared.core();
+        if core.repl.has_history {
+            (core.repl.replid.clone(), core.repl.offset + 1)
+        } else {
+            ("?".to_string(), -1)
+        }
+    };
+    if req_id == "?" {
+        info!("Partial resynchronization not possible (no cached master)");
+    } else {
+        info!("Trying a partial resynchronization (request {req_id}:{req_off}).");
+    }
+    send(
+        &mut stream,
+        &[b"PSYNC", req_id.as_bytes(), req_off.to_string().as_bytes()],
+    )
+    .await?;
+    let reply = loop {
+        let line = read_line(&mut stream, &mut buf).await?;
+        if !line.is_empty() {
+            break line;
+        }
+    };
+    let mut eof_ack = None;
+    if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
+        let mut parts = rest.split_whitespace();
+        let id = parts.next().unwrap_or("").to_string();
+        let off: i64 = parts.next().and_then(|o| o.parse().ok()).unwrap_or(-1);
+        info!("Full resync from master: {id}:{off}");
+        set_state(shared, generation, LinkState::Sync);
+        let eof = full_sync(shared, &mut stream, &mut buf, &id, off).await?;
+        if eof {
+            eof_ack = Some(off);
+        }
+    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        let new_id = rest.trim();
+        let mut core = shared.core();
+        let repl = &mut core.repl;
+        if !new_id.is_empty() && !new_id.eq_ignore_ascii_case(&repl.replid) {
+            repl.replid2 = std::mem::replace(&mut repl.replid, new_id.to_string());
+            repl.second_replid_offset = repl.offset + 1;
+            info!("Master replication ID changed to {new_id}");
+            repl.disconnect_replicas();
+        }
+        drop(core);
+        info!("Successful partial resynchronization with master.");
+        info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
+        return Err(format!(
+            "Master is currently unable to PSYNC but should be in the future: {reply}"
+        ));
+    } else {
+        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+    }
+    set_state(shared, generation, LinkState::Connected);
+    if let Some(off) = eof_ack {
+        send(
+            &mut stream,
+            &[b"REPLCONF", b"ACK", off.to_string().as_bytes()],
+        )
+        .await?;
+    }
+    stream_commands(shared, &mut stream, buf, generation).await
+}
+
+/// Reads the RDB (either framing), loads it beside the current data and swaps it in. Returns
+/// whether it was EOF-framed (an ACK is then due at once).
+async fn full_sync(
+    shared: &Arc<Shared>,
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    id: &str,
+    off: i64,
+) -> Result<bool, String> {
+    let header = loop {
+        let line = read_line(stream, buf).await?;
+        if line.is_empty() {
+            continue; // keep-alive while the master prepares the snapshot
+        }
+        break line;
+    };
+    let started = Instant::now();
+    let mut payload = Vec::new();
+    let eof = if let Some(mark) = header.strip_prefix("$EOF:") {
+        let mark = mark.as_bytes().to_vec();
+        if mark.len() < 40 {
+            return Err("bad EOF mark".into());
+        }
+        let mark = mark[..40].to_vec();
+        info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
+        loop {
+            payload.extend_from_slice(&buf.split());
+            if payload.len() >= 40 && payload[payload.len() - 40..] == mark[..] {
+                payload.truncate(payload.len() - 40);
+                break;
+            }
+            let n = tokio::time::timeout(Duration::from_secs(60), stream.read_buf(buf))
+                .await
+                .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("I/O error trying to sync with MASTER: connection lost".into());
+            }
+        }
+        true
+    } else if let Some(len) = header
+        .strip_prefix('$')
+        .and_then(|l| l.parse::<usize>().ok())
+    {
+        info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to memory");
+        while payload.len() + buf.len() < len {
+            let n = stream.read_buf(buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("I/O error trying to sync with MASTER: connection lost".into());
+            }
+        }
+        payload.extend_from_slice(&buf.split_to(len - payload.len()));
+        false
+    } else if header.starts_with('-') {
+        return Err(format!(
+            "MASTER aborted replication with an error: {header}"
+        ));
+    } else {
+        return Err(format!(
+            "Bad protocol from MASTER, the first byte is not '$' (we received '{header}')"
+        ));
+    };
+    // Load beside the live data: clients keep reading the old dataset until the swap.
+    let (dbs, limits) = (
+        shared.config().int("databases").max(1) as usize,
+        shared.hot.encoding_limits(),
+    );
+    let mut staging = crate::store::Keyspace::new(dbs);
+    staging.is_replica = true;
+    let mut reader = crate::rdb::Reader::from_slice(&payload)
+        .map_err(|e| e.to_string())?
+        .with_limits(limits)
+        .with_databases(dbs);
+    info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let mut keys = 0u64;
+    while let Some(e) = reader.next_entry().map_err(|e| {
+        format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
+    })? {
+        staging.set(e.db, &e.key, e.value, false);
+        if let Some(at) = e.expire_ms {
+            staging.set_expire(e.db, &e.key, at);
+        }
+        keys += 1;
+    }
+    let stream_db = reader.repl_stream_db().unwrap_or(0).max(0) as usize;
+    {
+        let mut core = shared.core();
+        let core = &mut *core;
+        core.ks.replace_all(staging);
+        let repl = &mut core.repl;
+        repl.replid = id.to_string();
+        repl.replid2 = super::NO_REPLID.to_string();
+        repl.second_replid_offset = -1;
+        repl.offset = off;
+        repl.has_history = true;
+        let size = shared.config().int("repl-backlog-size").max(1) as usize;
+        repl.backlog = Some(super::backlog::Backlog::new(size, off));
+        repl.disconnect_replicas();
+        repl.master_db = stream_db;
+        if let Some(m) = repl.master.as_mut() {
+            m.read_offset = off;
+        }
+    }
+    info!(
+        "MASTER <-> REPLICA sync: Finished with success ({keys} keys, {:.3} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(eof)
+}
+
+/// Applies the master's stream: each command runs with no reply, the offset advances once a
+/// command (or a whole MULTI/EXEC) has run, sub-replicas get the same bytes, ACKs go upstream.
+async fn stream_commands(
+    shared: &Arc<Shared>,
+    stream: &mut TcpStream,
+    mut buf: BytesMut,
+    generation: u64,
+) -> Result<(), String> {
+    let (handle, _rx) = ClientHandle::new(
+        0,
+        stream.peer_addr().map_err(|e| e.to_string())?,
+        stream.local_addr().map_err(|e| e.to_string())?,
+    );
+    let mut client = ClientState::new(handle, true);
+    client.kind = ClientKind::Master;
+    client.db = shared.core().repl.master_db;
+    let mut parser = Parser::new(ParseLimits::default());
+    let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
+    let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
+    let mut last_io = Instant::now();
+    // Bytes consumed but not yet counted (inside MULTI the offset moves only at EXEC).
+    let mut uncounted: i64 = 0;
+    loop {
+        if !still_current(shared, generation) {
+            return Ok(());
+        }
+        let mut getack = false;
+        let mut getack_bytes = 0;
+        {
+            let mut core = shared.core();
+            let core = &mut *core;
+            loop {
+                let before = buf.len();
+                let args = match parser.next(&mut buf) {
+                    Ok(Some(a)) => a,
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("protocol error from master: {}", e.0)),
+                };
+                let consumed = (before - buf.len()) as i64;
+                if args[0].eq_ignore_ascii_case(b"replconf")
+                    && args
+                        .get(1)
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"getack"))
+                {
+                    // The ACK it asks for carries the offset before the GETACK itself.
+                    getack = true;
+                    getack_bytes = consumed;
+                    let mut raw = Vec::new();
+                    propagate::encode(&args, &mut raw);
+                    core.repl.write_stream_applied(Bytes::from(raw));
+                    break;
+                }
+                uncounted += consumed;
+                if !args[0].eq_ignore_ascii_case(b"ping") {
+                    let mut out = Out::new(Resp::V2);
+                    let mut ctx = crate::commands::Ctx::new(core, &mut client, shared, &mut out);
+                    crate::commands::call(&mut ctx, &args);
+                    if let Some(err) = out
+                        .buf
+                        .first()
+                        .filter(|&&b| b == b'-')
+                        .map(|_| String::from_utf8_lossy(&out.buf).trim().to_string())
+                    {
+                        warn!("== CRITICAL == This replica is sending an error to its master: '{err}' after processing the command '{}'", String::from_utf8_lossy(&args[0]));
+                    }
+                }
+                // Sub-replicas get exactly the bytes we applied.
+                let mut raw = Vec::new();
+                propagate::encode(&args, &mut raw);
+                core.repl.write_stream_applied(Bytes::from(raw));
+                if client.multi.is_none() {
+                    core.repl.offset_applied(uncounted);
+                    uncounted = 0;
+                }
+            }
+            if let Some(m) = core.repl.master.as_mut() {
+                m.last_io = Some(last_io);
+                m.read_offset = core.repl.offset + uncounted;
+            }
+            if !core.blocked.is_empty() {
+                crate::commands::serve_blocked(core, shared);
+            }
+        }
+        if getack {
+            let off = shared.core().repl.offset;
+            send(stream, &[b"REPLCONF", b"ACK", off.to_string().as_bytes()]).await?;
+            shared.core().repl.offset_applied(getack_bytes);
+            continue;
+        }
+        tokio::select! {
+            r = stream.read_buf(&mut buf) => match r {
+                Ok(0) => return Err("connection lost".into()),
+                Ok(_) => last_io = Instant::now(),
+                Err(e) => return Err(e.to_string()),
+            },
+            _ = ack_tick.tick() => {
+                if last_io.elapsed() > timeout {
+                    return Err("MASTER timeout: no data nor PING received...".into());
+                }
+                let off = shared.core().repl.offset;
+                send(stream, &[b"REPLCONF", b"ACK", off.to_string().as_bytes()]).await?;
+            }
+        }
+    }
+}
