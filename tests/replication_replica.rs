@@ -1,0 +1,217 @@
+//! Resplica as a replica: of a real redis-server 7.0 master (full sync of every type, the live
+//! stream, +CONTINUE after a link drop, read-only rules), as the middle of a chain feeding a
+//! redis-server sub-replica, and promoted with REPLICAOF NO ONE so a sibling resumes with
+//! +CONTINUE.
+
+mod common;
+use common::*;
+use redis::Commands;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn conn(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let info: String = redis::cmd("INFO").arg(section).query(c).ok()?;
+    info.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+fn dataset(c: &mut redis::Connection) -> BTreeMap<(u8, String), String> {
+    let mut out = BTreeMap::new();
+    for db in 0..3u8 {
+        let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
+        for k in keys {
+            let dump: Option<Vec<u8>> = redis::cmd("DUMP").arg(&k).query(c).unwrap();
+            let t: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
+            let v = match t.as_str() {
+                "string" => c.get::<_, String>(&k).unwrap(),
+                "list" => c.lrange::<_, Vec<String>>(&k, 0, -1).unwrap().join(","),
+                "hash" => {
+                    let mut v: Vec<(String, String)> = c.hgetall(&k).unwrap();
+                    v.sort();
+                    format!("{v:?}")
+                }
+                "set" => {
+                    let mut v: Vec<String> = c.smembers(&k).unwrap();
+                    v.sort();
+                    v.join(",")
+                }
+                "zset" => format!(
+                    "{:?}",
+                    c.zrange_withscores::<_, Vec<(String, String)>>(&k, 0, -1)
+                        .unwrap()
+                ),
+                _ => format!("{dump:?}"),
+            };
+            let exp: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(c).unwrap();
+            out.insert((db, k), format!("{t}|{v}|{exp}"));
+        }
+    }
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+    out
+}
+
+fn caught_up(master: &mut redis::Connection, replica: &mut redis::Connection) -> bool {
+    wait_until(Duration::from_secs(30), || {
+        let m = info_field(master, "replication", "master_repl_offset");
+        let r = info_field(replica, "replication", "slave_repl_offset");
+        m.is_some() && m == r
+    })
+}
+
+fn fill(c: &mut redis::Connection) {
+    let mut p = redis::pipe();
+    for i in 0..200 {
+        p.set(format!("s:{i}"), i).ignore();
+        p.cmd("SET")
+            .arg(format!("t:{i}"))
+            .arg("v")
+            .arg("EX")
+            .arg(5000)
+            .ignore();
+    }
+    let _: () = p.query(c).unwrap();
+    let _: () = c.rpush("list", (0..500).collect::<Vec<i32>>()).unwrap();
+    let big: Vec<(String, i32)> = (0..300).map(|i| (format!("f{i}"), i)).collect();
+    let _: () = c.hset_multiple("hash", &big).unwrap();
+    let _: () = c.hset("hsmall", "a", "b").unwrap();
+    let _: () = c.sadd("ints", (0..50).collect::<Vec<i32>>()).unwrap();
+    let _: () = c.sadd("words", &["a", "b"]).unwrap();
+    let z: Vec<(f64, String)> = (0..300).map(|i| (i as f64, format!("m{i}"))).collect();
+    let _: () = c.zadd_multiple("zset", &z).unwrap();
+    let _: () = redis::cmd("SELECT").arg(2).query(c).unwrap();
+    let _: () = c.set("in-db2", "x").unwrap();
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+}
+
+fn writes(c: &mut redis::Connection, n: usize) {
+    for i in 0..n {
+        let mut p = redis::pipe();
+        p.incr("counter", 1).ignore();
+        p.lpush("list", i).ignore();
+        p.cmd("SPOP").arg("ints").ignore();
+        p.cmd("EXPIRE")
+            .arg(format!("s:{}", i % 200))
+            .arg(9000)
+            .ignore();
+        p.cmd("ZINCRBY")
+            .arg("zset")
+            .arg(1)
+            .arg(format!("m{}", i % 300))
+            .ignore();
+        if i % 10 == 0 {
+            p.atomic();
+        }
+        let _: () = p.query(c).unwrap();
+    }
+}
+
+#[test]
+fn replica_of_a_real_redis_master() {
+    let Some(master) = RealRedis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut m = conn(master.port);
+    fill(&mut m);
+    let replica = Server::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let mut r = replica.conn();
+    assert!(replica.wait_log(
+        "MASTER <-> REPLICA sync: Finished with success",
+        Duration::from_secs(30)
+    ));
+    assert!(caught_up(&mut m, &mut r));
+    assert_eq!(dataset(&mut m), dataset(&mut r));
+    writes(&mut m, 300);
+    assert!(caught_up(&mut m, &mut r));
+    assert_eq!(dataset(&mut m), dataset(&mut r));
+    // Read-only, and WAIT refused, as on a redis-server replica.
+    let err = r.set::<_, _, ()>("x", 1).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("You can't write against a read only replica"),
+        "{err}"
+    );
+    let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut r).unwrap();
+    assert_eq!(role.len(), 5);
+    // The master drops the link: we come back with +CONTINUE.
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut m)
+        .unwrap();
+    writes(&mut m, 50);
+    assert!(replica.wait_log(
+        "Successful partial resynchronization with master.",
+        Duration::from_secs(20)
+    ));
+    assert!(caught_up(&mut m, &mut r));
+    assert_eq!(dataset(&mut m), dataset(&mut r));
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn chain_and_promotion_keep_partial_resyncs() {
+    let Some(top) = RealRedis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut t = conn(top.port);
+    fill(&mut t);
+    // redis-server -> resplica -> redis-server
+    let middle = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &top.port.to_string(),
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut mid = middle.conn();
+    assert!(caught_up(&mut t, &mut mid));
+    let Some(leaf) = RealRedis::start(&["--replicaof", "127.0.0.1", &middle.port.to_string()])
+    else {
+        return;
+    };
+    let mut l = conn(leaf.port);
+    writes(&mut t, 100);
+    assert!(caught_up(&mut t, &mut mid));
+    assert!(caught_up(&mut mid, &mut l));
+    assert_eq!(dataset(&mut t), dataset(&mut l));
+    // Offsets and ids are the same all along the chain.
+    assert_eq!(
+        info_field(&mut t, "replication", "master_replid"),
+        info_field(&mut l, "replication", "master_replid")
+    );
+    // Promote the middle node; the leaf keeps following it with a partial resync.
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("NO")
+        .arg("ONE")
+        .query(&mut mid)
+        .unwrap();
+    assert_eq!(
+        info_field(&mut mid, "replication", "role").as_deref(),
+        Some("master")
+    );
+    let _: () = mid.set("after-promotion", 1).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || l
+        .get::<_, Option<i64>>("after-promotion")
+        .unwrap()
+        == Some(1)));
+    assert_eq!(
+        info_field(&mut mid, "stats", "sync_full").as_deref(),
+        Some("1"),
+        "the leaf needed a second full sync"
+    );
+    assert!(info_field(&mut mid, "stats", "sync_partial_ok").is_some_and(|v| v != "0"));
+}
