@@ -429,3 +429,69 @@ fn replica_that_stops_reading_is_cut_and_the_master_keeps_serving() {
     let pong: String = redis::cmd("PING").query(&mut m).unwrap();
     assert_eq!(pong, "PONG");
 }
+
+#[test]
+fn master_restart_from_its_rdb_lets_the_replica_continue() {
+    let dir = scratch_dir("master-restart");
+    let port = free_port();
+    let args = |d: &std::path::Path| -> Vec<String> {
+        vec![
+            "--port".into(),
+            port.to_string(),
+            "--dir".into(),
+            d.to_str().unwrap().into(),
+            "--repl-diskless-sync-delay".into(),
+            "0".into(),
+        ]
+    };
+    let start = |d: &std::path::Path| {
+        let a = args(d);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
+            .args(&a)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let up = wait_until(Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        if !up {
+            let _ = child.kill();
+            panic!("master did not start");
+        }
+        child
+    };
+    let mut master = start(&dir);
+    let mut m = conn(port);
+    let _: () = m.set("before", 1).unwrap();
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &port.to_string()]) else {
+        let _ = master.kill();
+        return;
+    };
+    let mut r = conn(real.port);
+    wait_link_up(&mut r);
+    assert_in_sync(&mut m, &mut r);
+    // SHUTDOWN SAVE writes repl-id/repl-offset; the restarted master offers that history.
+    let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut m);
+    let _ = master.wait();
+    let mut master = start(&dir);
+    let mut m = conn(port);
+    assert!(
+        wait_until(Duration::from_secs(30), || info_field(
+            &mut m,
+            "stats",
+            "sync_partial_ok"
+        )
+        .as_deref()
+            == Some("1")),
+        "the replica did not resume with +CONTINUE"
+    );
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("0")
+    );
+    let _: () = m.set("after", 2).unwrap();
+    wait_link_up(&mut r);
+    assert_in_sync(&mut m, &mut r);
+    let _ = master.kill();
+    let _ = master.wait();
+}

@@ -215,3 +215,41 @@ fn chain_and_promotion_keep_partial_resyncs() {
     );
     assert!(info_field(&mut mid, "stats", "sync_partial_ok").is_some_and(|v| v != "0"));
 }
+
+#[test]
+fn replica_restart_from_its_rdb_resumes_with_continue() {
+    let Some(master) = RealRedis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut m = conn(master.port);
+    fill(&mut m);
+    let dir = scratch_dir("replica-restart");
+    let mp = master.port.to_string();
+    let args = [
+        "--replicaof",
+        "127.0.0.1",
+        mp.as_str(),
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
+    {
+        let mut replica = Server::start(&args);
+        let mut r = replica.conn();
+        assert!(caught_up(&mut m, &mut r));
+        let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut r);
+        assert_eq!(replica.wait_exit(Duration::from_secs(20)), Some(0));
+    }
+    writes(&mut m, 20);
+    let replica = Server::start(&args);
+    let mut r = replica.conn();
+    assert!(replica.wait_log(
+        "Successful partial resynchronization with master.",
+        Duration::from_secs(30)
+    ));
+    assert!(caught_up(&mut m, &mut r));
+    assert_eq!(dataset(&mut m), dataset(&mut r));
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("1")
+    );
+}

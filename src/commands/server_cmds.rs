@@ -1067,8 +1067,14 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ("reload", 2) => {
             // Save, empty the keyspace and load the file again: a full round trip through RDB.
             let cfg = ctx.shared.config().clone();
-            persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, &cfg)
-                .map_err(|_| CmdError::err("Error trying to save the DB"))?;
+            persistence::save_foreground(
+                ctx.ks,
+                ctx.persistence,
+                &mut ctx.intro.last_save,
+                &cfg,
+                ctx.repl.rdb_aux(),
+            )
+            .map_err(|_| CmdError::err("Error trying to save the DB"))?;
             ctx.ks.flush_all();
             let path = persistence::rdb_path(&cfg);
             persistence::load_file(ctx.ks, &path, ctx.limits()).map_err(|e| {
@@ -1191,20 +1197,31 @@ fn final_save(ctx: &mut Ctx, cfg: &crate::config::Config) -> Result<(), String> 
         ctx.persistence.bgsave_started = None;
     }
     tracing::info!("Saving the final RDB snapshot before exiting.");
-    persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, cfg)
+    persistence::save_foreground(
+        ctx.ks,
+        ctx.persistence,
+        &mut ctx.intro.last_save,
+        cfg,
+        ctx.repl.rdb_aux(),
+    )
 }
 
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
     let cfg = ctx.shared.config().clone();
-    persistence::save_foreground(ctx.ks, ctx.persistence, &mut ctx.intro.last_save, &cfg).map_err(
-        |e| {
-            if e.contains("already in progress") {
-                CmdError::err(e)
-            } else {
-                CmdError::Msg("ERR".into())
-            }
-        },
-    )?;
+    persistence::save_foreground(
+        ctx.ks,
+        ctx.persistence,
+        &mut ctx.intro.last_save,
+        &cfg,
+        ctx.repl.rdb_aux(),
+    )
+    .map_err(|e| {
+        if e.contains("already in progress") {
+            CmdError::err(e)
+        } else {
+            CmdError::Msg("ERR".into())
+        }
+    })?;
     ctx.out.ok();
     Ok(())
 }
@@ -1227,7 +1244,8 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .shared
         .self_arc()
         .ok_or_else(|| CmdError::err("server is shutting down"))?;
-    persistence::start_bgsave(&shared, ctx.ks, ctx.persistence).map_err(CmdError::err)?;
+    persistence::start_bgsave(&shared, ctx.ks, ctx.persistence, ctx.repl.rdb_aux())
+        .map_err(CmdError::err)?;
     ctx.out.simple("Background saving started");
     Ok(())
 }

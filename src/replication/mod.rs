@@ -145,6 +145,44 @@ impl Replication {
         );
     }
 
+    /// The `repl-*` AUX fields an RDB saved now carries (a master with a backlog, or a replica
+    /// with its master's history), so a restart can resume with a partial resynchronization.
+    pub fn rdb_aux(&self) -> Option<crate::rdb::ReplAux> {
+        (self.backlog.is_some() || self.has_history).then(|| crate::rdb::ReplAux {
+            stream_db: self.master_db as i64,
+            id: self.replid.clone(),
+            offset: self.offset,
+        })
+    }
+
+    /// Restores the replication position saved in the RDB loaded at startup (Redis 7.0): a
+    /// replica resumes its master's history as is; a master keeps it as its previous id, with a
+    /// fresh id and an empty backlog starting after the saved offset, so replicas that come back
+    /// get +CONTINUE.
+    pub fn restore_from_rdb(
+        &mut self,
+        id: String,
+        offset: i64,
+        as_replica: bool,
+        backlog_size: usize,
+    ) {
+        if as_replica {
+            self.replid = id;
+        } else {
+            self.replid2 = id;
+            self.second_replid_offset = offset + 1;
+            self.replid = crate::server::random_hex(40);
+        }
+        self.offset = offset;
+        self.has_history = true;
+        self.backlog = Some(Backlog::new(backlog_size, offset));
+        tracing::info!(
+            "Restored replication position from the RDB: ids {} / {}, offset {offset}",
+            self.replid,
+            self.replid2
+        );
+    }
+
     /// True once a backlog exists, i.e. writes must be propagated.
     pub fn streaming(&self) -> bool {
         self.backlog.is_some()

@@ -467,29 +467,43 @@ pub async fn run(config: Config) -> i32 {
         }
     };
     crate::logging::set_role(b'M');
-    if let Some((host, port)) = shared.config().replicaof.clone() {
-        let mut core = shared.core();
-        let core = &mut *core;
-        crate::commands::replication::become_replica(
-            &shared,
-            &mut core.repl,
-            &mut core.ks,
-            host,
-            port,
-        );
-    }
     {
-        let (path, limits) = {
+        let (path, limits, replicaof, backlog_size) = {
             let cfg = shared.config();
-            (persistence::rdb_path(&cfg), shared.hot.encoding_limits())
+            (
+                persistence::rdb_path(&cfg),
+                shared.hot.encoding_limits(),
+                cfg.replicaof.clone(),
+                cfg.int("repl-backlog-size").max(1) as usize,
+            )
         };
         let mut core = shared.core();
-        if let Err(e) = persistence::load_file(&mut core.ks, &path, limits) {
-            warn!(
-                "Fatal error loading the DB ({}): {e}. Exiting.",
-                path.display()
+        let core = &mut *core;
+        core.ks.is_replica = replicaof.is_some();
+        match persistence::load_file(&mut core.ks, &path, limits) {
+            Err(e) => {
+                warn!(
+                    "Fatal error loading the DB ({}): {e}. Exiting.",
+                    path.display()
+                );
+                return 1;
+            }
+            Ok(Some(persistence::Loaded {
+                repl: Some((id, offset)),
+                ..
+            })) => core
+                .repl
+                .restore_from_rdb(id, offset, replicaof.is_some(), backlog_size),
+            Ok(_) => {}
+        }
+        if let Some((host, port)) = replicaof {
+            crate::commands::replication::become_replica(
+                &shared,
+                &mut core.repl,
+                &mut core.ks,
+                host,
+                port,
             );
-            return 1;
         }
     }
     info!(
@@ -537,11 +551,13 @@ fn signal_shutdown_save(shared: &Arc<Shared>) -> bool {
         core.persistence.bgsave_started = None;
     }
     info!("Saving the final RDB snapshot before exiting.");
+    let repl = core.repl.rdb_aux();
     match persistence::save_foreground(
         &mut core.ks,
         &mut core.persistence,
         &mut core.intro.last_save,
         &cfg,
+        repl,
     ) {
         Ok(()) => true,
         Err(e) => {

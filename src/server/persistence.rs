@@ -8,7 +8,7 @@
 
 use super::{Core, Shared};
 use crate::config::Config;
-use crate::rdb::{self, Aux, Options, Writer};
+use crate::rdb::{self, Aux, Options, ReplAux, Writer};
 use crate::store::{Keyspace, SnapshotItem};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -75,6 +75,7 @@ fn write_file(
     path: &Path,
     opts: Options,
     list_fill: i64,
+    repl: Option<ReplAux>,
     fill: impl FnOnce(&mut Writer<BufWriter<File>>) -> std::io::Result<()>,
 ) -> std::io::Result<u64> {
     let tmp = path.with_file_name(format!(
@@ -88,6 +89,7 @@ fn write_file(
             Writer::new(BufWriter::with_capacity(1 << 20, file), opts).with_list_fill(list_fill);
         w.header(&Aux {
             used_mem: super::used_memory(),
+            repl,
             ..Aux::default()
         })?;
         fill(&mut w)?;
@@ -110,6 +112,7 @@ pub fn save_foreground(
     p: &mut Persistence,
     last_save: &mut i64,
     cfg: &Config,
+    repl: Option<ReplAux>,
 ) -> Result<(), String> {
     if p.bgsave_started.is_some() {
         return Err("Background save already in progress".into());
@@ -120,6 +123,7 @@ pub fn save_foreground(
         &path,
         options(cfg),
         cfg.int("list-max-listpack-size"),
+        repl,
         |w| {
             for db in 0..ks_ref.db_count() {
                 let d = ks_ref.db(db);
@@ -154,6 +158,7 @@ pub fn start_bgsave(
     shared: &Arc<Shared>,
     ks: &mut Keyspace,
     p: &mut Persistence,
+    repl: Option<ReplAux>,
 ) -> Result<(), String> {
     if p.bgsave_started.is_some() {
         return Err("Background save already in progress".into());
@@ -175,6 +180,7 @@ pub fn start_bgsave(
                 &path,
                 options(&cfg),
                 cfg.int("list-max-listpack-size"),
+                repl,
                 |w| {
                     let mut current_db = None;
                     let mut written = 0u64;
@@ -246,7 +252,8 @@ fn finish_bgsave(shared: &Arc<Shared>, result: Result<u64, String>, started: Ins
         }
     }
     if std::mem::take(&mut core.persistence.scheduled) {
-        if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence) {
+        let repl = core.repl.rdb_aux();
+        if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence, repl) {
             warn!("Scheduled background save failed to start: {e}");
         }
     }
@@ -271,7 +278,8 @@ pub fn check_save_points(shared: &Arc<Shared>, core: &mut Core) {
         let [secs, changes] = pair else { continue };
         if core.ks.dirty as i64 >= *changes && since_save >= *secs && retry_ok {
             info!("{changes} changes in {secs} seconds. Saving...");
-            if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence) {
+            let repl = core.repl.rdb_aux();
+            if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence, repl) {
                 warn!("{e}");
             }
             return;
