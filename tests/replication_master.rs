@@ -465,6 +465,7 @@ fn master_restart_from_its_rdb_lets_the_replica_continue() {
     let _: () = m.set("before", 1).unwrap();
     let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &port.to_string()]) else {
         let _ = master.kill();
+        let _ = master.wait();
         return;
     };
     let mut r = conn(real.port);
