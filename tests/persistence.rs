@@ -343,3 +343,32 @@ fn debug_reload_round_trips_through_the_file() {
     let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut c).unwrap();
     check_every_type(&mut c);
 }
+
+#[test]
+fn redis_cli_rdb_downloads_a_file_redis_check_rdb_accepts() {
+    if !have_tool("redis-cli") || !have_tool("redis-check-rdb") {
+        return;
+    }
+    let server = Server::start(&[]);
+    let mut c = server.conn();
+    fill_every_type(&mut c);
+    let out = scratch_dir("cli-rdb").join("out.rdb");
+    let st = Command::new("redis-cli")
+        .args([
+            "-p",
+            &server.port.to_string(),
+            "--rdb",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let check = Command::new("redis-check-rdb").arg(&out).output().unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{text}");
+    assert!(text.contains("keys read"), "{text}");
+}
