@@ -1,18 +1,10 @@
 //! Connection commands, differentially against a real Redis 7.0, in RESP2 and RESP3. Client ids,
 //! addresses and ages legitimately differ and are normalised.
 
+#[macro_use]
 mod common;
 use common::*;
 use redis::Value as V;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 /// CLIENT LIST / CLIENT INFO lines reduced to their field names; HELLO's id zeroed; CLIENT ID
 /// replaced by a marker.

@@ -1,16 +1,8 @@
 //! Generic key commands, differentially against a real Redis 7.0, in RESP2 and RESP3.
 
+#[macro_use]
 mod common;
 use common::*;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 #[test]
 fn del_exists_type_keys() {

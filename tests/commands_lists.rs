@@ -2,21 +2,13 @@
 //! value, in RESP2 and RESP3. Blocking commands run the same multi-client scenario against both
 //! servers and compare the transcripts.
 
+#[macro_use]
 mod common;
 use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use redis::Value as V;
 use std::time::{Duration, Instant};
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 #[test]
 fn push_pop_len_range() {

@@ -1,19 +1,11 @@
 //! Server commands, differentially against a real Redis 7.0, in RESP2 and RESP3. Times, sizes and
 //! other values that legitimately differ are normalised; INFO is compared by field names.
 
+#[macro_use]
 mod common;
 use common::*;
 use redis::Value as V;
 use std::collections::BTreeSet;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 #[test]
 fn config_get_set_errors() {

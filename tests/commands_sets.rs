@@ -3,21 +3,13 @@
 //! membership. A seeded random sequence over a few keys compares every reply and the final
 //! contents.
 
+#[macro_use]
 mod common;
 use common::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use redis::Value as V;
 use std::collections::BTreeSet;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 #[test]
 fn basic_membership_and_errors() {

@@ -3,20 +3,12 @@
 //! Redis itself leaves to its hash tables (an unsorted hashtable set, ALPHA ties by weight on a
 //! set or sorted set) are avoided or compared as sets.
 
+#[macro_use]
 mod common;
 use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 /// Runs owned sequences through [`Pair::diff`].
 fn diff_owned(p: &Pair, seqs: &[Vec<Vec<String>>]) -> Vec<String> {

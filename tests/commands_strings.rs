@@ -1,17 +1,9 @@
 //! String commands, differentially against a real Redis 7.0: every reply must match value for
 //! value, in RESP2 and RESP3.
 
+#[macro_use]
 mod common;
 use common::*;
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 #[test]
 fn get_set_options_and_errors() {

@@ -1,20 +1,12 @@
 //! Sorted-set commands, differentially against a real Redis 7.0 (RESP2 and RESP3, value by
 //! value), plus a seeded random-sequence property test and blocking-pop tests.
 
+#[macro_use]
 mod common;
 use common::*;
 use rand::{Rng, SeedableRng};
 use redis::Value as V;
 use std::time::{Duration, Instant};
-
-macro_rules! pair {
-    () => {
-        match Pair::start() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 /// Runs owned sequences through `Pair::diff_norm`.
 fn diff_owned(p: &Pair, seqs: &[Vec<Vec<String>>], norm: Norm) -> Vec<String> {

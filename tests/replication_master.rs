@@ -9,21 +9,6 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-fn conn(port: u16) -> redis::Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
-    let info: String = redis::cmd("INFO").arg(section).query(c).ok()?;
-    info.lines().find_map(|l| {
-        l.strip_prefix(&format!("{field}:"))
-            .map(|v| v.trim().to_string())
-    })
-}
-
 /// Every key of databases 0..4 with its type, a normalised value and its PEXPIRETIME.
 fn dataset(c: &mut redis::Connection) -> BTreeMap<(u8, String), (String, String, i64)> {
     let mut out = BTreeMap::new();

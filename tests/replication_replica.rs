@@ -9,21 +9,6 @@ use redis::Commands;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn conn(port: u16) -> redis::Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
-    let info: String = redis::cmd("INFO").arg(section).query(c).ok()?;
-    info.lines().find_map(|l| {
-        l.strip_prefix(&format!("{field}:"))
-            .map(|v| v.trim().to_string())
-    })
-}
-
 fn dataset(c: &mut redis::Connection) -> BTreeMap<(u8, String), String> {
     let mut out = BTreeMap::new();
     for db in 0..3u8 {

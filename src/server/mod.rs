@@ -516,7 +516,17 @@ pub async fn run(config: Config) -> i32 {
         tokio::spawn(connection::accept_loop(shared.clone(), listener));
     }
     tokio::spawn(cron(shared.clone()));
-    tokio::spawn(signals(shared.clone()));
+    // Installed before "Ready": a SIGTERM right after it must shut down gracefully, not kill.
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(term), Ok(int)) => {
+            tokio::spawn(signals(shared.clone(), term, int));
+        }
+        _ => warn!("Could not install signal handlers"),
+    }
     info!("Ready to accept connections");
     loop {
         while !shared.is_shutting_down() {
@@ -632,15 +642,11 @@ fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
 }
 
 /// SIGTERM and SIGINT start a graceful shutdown.
-async fn signals(shared: Arc<Shared>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        warn!("Could not install signal handlers");
-        return;
-    };
+async fn signals(
+    shared: Arc<Shared>,
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+) {
     let name = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",

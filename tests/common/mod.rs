@@ -667,3 +667,32 @@ pub fn assert_no_diffs(diffs: Vec<String>) {
         );
     }
 }
+
+/// Starts a Resplica / redis-server pair for a differential test, or returns from the test
+/// (after have_tool's loud notice) when redis-server is missing. Use with `#[macro_use] mod common;`.
+#[allow(unused_macros)]
+macro_rules! pair {
+    () => {
+        match Pair::start() {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}
+
+/// A RESP2 connection to any server on a loopback port.
+pub fn conn(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// One field of an INFO section, `None` when absent or the server does not answer.
+pub fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let info: String = redis::cmd("INFO").arg(section).query(c).ok()?;
+    info.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
