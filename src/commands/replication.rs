@@ -14,8 +14,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, (0, 0, 0), "server", "1.0.0", "Internal command used for replication", sync),
     cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, (0, 0, 0), "server", "2.8.12", "Return the role of the instance in the context of replication", role),
     cmd("wait", 3, NOSCRIPT, (0, 0, 0), "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", wait),
-    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_MULTI, (0, 0, 0), "server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
-    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_MULTI, (0, 0, 0), "server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
+    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
+    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
 ];
 
 /// Makes this node a replica of `host:port` (or re-points it), starting the link task.
