@@ -469,8 +469,6 @@ fn object_encoding_boundaries() {
 
 /// APPEND and SETRANGE leave a `raw` string in Redis whatever its length or content.
 #[test]
-#[ignore = "needs: src/store Value to remember a raw (APPEND/SETRANGE-built) string: a flag or variant \
-            that OBJECT ENCODING reports as `raw` and that is not turned into Value::Int"]
 fn object_encoding_raw_after_in_place_edits() {
     let p = pair!();
     let seqs: &[&[&[&str]]] = &[&[
@@ -589,7 +587,6 @@ fn arity_and_unknown_texts() {
 }
 
 #[test]
-#[ignore = "needs: a non-string value type (lists: LPUSH/RPUSH) in src/store and a list family"]
 fn wrong_type_replies() {
     let p = pair!();
     let seqs: &[&[&[&str]]] = &[&[

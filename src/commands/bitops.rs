@@ -456,14 +456,14 @@ fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     buf.resize(need, 0);
                 }
                 set_bit(&mut buf, offset, on);
-                *v = Value::string_from_vec(buf);
+                *v = Value::raw_string(&buf);
             }
             (old, grow || old != on)
         }
         None => {
             let mut buf = vec![0u8; need];
             set_bit(&mut buf, offset, on);
-            ctx.ks.set(db, key, Value::string_from_vec(buf), false);
+            ctx.ks.set(db, key, Value::raw_string(&buf), false);
             (false, true)
         }
     };
@@ -596,7 +596,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let dest = &args[2];
     let len = res.len();
     if len > 0 {
-        ctx.ks.set(db, dest, Value::string_from_vec(res), false);
+        ctx.ks.set(db, dest, Value::raw_string(&res), false);
         ctx.wrote(b'$', "set", dest);
     } else if ctx.ks.delete(db, dest) {
         ctx.wrote(b'g', "del", dest);
@@ -808,7 +808,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Bytes], read_only_cmd: bool) -> CmdRe
         }
     }
     if grown || changes > 0 {
-        ctx.ks.set(db, key, Value::string_from_vec(buf), existed);
+        ctx.ks.set(db, key, Value::raw_string(&buf), existed);
     }
     if changes > 0 {
         // One notification for the key; the dirty counter still counts every changed field.

@@ -541,7 +541,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let mut bytes = v.as_bytes().map(|b| b.into_owned()).unwrap_or_default();
             bytes.extend_from_slice(&args[2]);
             let n = bytes.len();
-            *v = Value::string_from_vec(bytes);
+            *v = Value::raw_string(&bytes);
             n
         }
     };
@@ -673,7 +673,9 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     bytes[offset as usize..end].copy_from_slice(patch);
     let n = bytes.len();
-    store_string(ctx, &args[1], &bytes, Expiry::Keep);
+    let db = ctx.db();
+    ctx.ks.set(db, &args[1], Value::raw_string(&bytes), true);
+    ctx.wrote(b'$', "setrange", &args[1]);
     ctx.out.int(n as i64);
     Ok(())
 }

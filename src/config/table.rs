@@ -86,7 +86,8 @@ const GATE: Kind = Kind::Enum(&["no", "yes", "local"]);
 /// Every directive, in the order CONFIG REWRITE appends them.
 pub static DIRECTIVES: &[Directive] = &[
     // Network
-    d("bind", Kind::Bind, "127.0.0.1 -::1"),
+    // Listeners are bound at startup; changing them at runtime is not supported yet.
+    fixed(d("bind", Kind::Bind, "127.0.0.1 -::1")),
     d("protected-mode", BOOL, "yes"),
     fixed(d("port", int(0, 65535), "6379")),
     fixed(d("tcp-backlog", int(0, MAX_I32), "511")),

@@ -12,11 +12,16 @@ use std::ptr::NonNull;
 const INLINE_MAX: usize = 15;
 /// Marker in the last byte for the heap form (inline lengths are 0..=15).
 const HEAP_TAG: u8 = 0xFF;
+/// Set in the inline length byte of a string edited in place (see [`CompactBytes::is_raw`]).
+const RAW_FLAG: u8 = 0x40;
+/// Mask of the inline length.
+const LEN_MASK: u8 = 0x0F;
 
 /// An immutable byte string of at most `u32::MAX` bytes, 16 bytes in size.
 ///
-/// Layout: inline form: `data[0..15]` bytes, `data[15]` = length. Heap form: `data[0..8]` the
-/// pointer of a leaked `Box<[u8]>`, `data[8..12]` its length, `data[15]` = `HEAP_TAG`.
+/// Layout: inline form: `data[0..15]` bytes, `data[15]` = length (low 4 bits) plus `RAW_FLAG`.
+/// Heap form: `data[0..8]` the pointer of a leaked `Box<[u8]>`, `data[8..12]` its length,
+/// `data[12]` the raw flag, `data[15]` = `HEAP_TAG`.
 pub struct CompactBytes {
     data: [u8; 16],
 }
@@ -75,7 +80,32 @@ impl CompactBytes {
             // until `drop`, and nothing mutates it.
             unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) }
         } else {
-            &self.data[..self.data[15] as usize]
+            &self.data[..(self.data[15] & LEN_MASK) as usize]
+        }
+    }
+
+    /// A copy marked as edited in place: Redis reports such strings (the result of APPEND,
+    /// SETRANGE, SETBIT, ...) as `raw` whatever their length or content.
+    pub fn new_raw(bytes: &[u8]) -> Self {
+        let mut s = CompactBytes::new(bytes);
+        s.set_raw();
+        s
+    }
+
+    fn set_raw(&mut self) {
+        if self.is_heap() {
+            self.data[12] = 1;
+        } else {
+            self.data[15] |= RAW_FLAG;
+        }
+    }
+
+    /// True for strings edited in place (OBJECT ENCODING `raw`).
+    pub fn is_raw(&self) -> bool {
+        if self.is_heap() {
+            self.data[12] == 1
+        } else {
+            self.data[15] & RAW_FLAG != 0
         }
     }
 
@@ -84,7 +114,7 @@ impl CompactBytes {
         if self.is_heap() {
             self.heap_parts().1
         } else {
-            self.data[15] as usize
+            (self.data[15] & LEN_MASK) as usize
         }
     }
 
@@ -138,7 +168,11 @@ impl Drop for CompactBytes {
 
 impl Clone for CompactBytes {
     fn clone(&self) -> Self {
-        CompactBytes::new(self.as_slice())
+        let mut c = CompactBytes::new(self.as_slice());
+        if self.is_raw() {
+            c.set_raw();
+        }
+        c
     }
 }
 
@@ -209,6 +243,11 @@ mod tests {
                 assert!(!a.eq_bytes(&other));
             }
             assert!(!a.eq_bytes(&[&src[..], b"x"].concat()));
+            let raw = CompactBytes::new_raw(&src);
+            assert!(raw.is_raw() && !a.is_raw());
+            assert_eq!(&*raw, &src[..]);
+            assert_eq!(raw.len(), len);
+            assert!(raw.clone().is_raw());
         }
         let moved = std::thread::spawn(move || CompactBytes::new(&[7u8; 40]).to_vec())
             .join()

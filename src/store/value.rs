@@ -36,6 +36,12 @@ impl Value {
         Value::Str(CompactBytes::new(bytes))
     }
 
+    /// A string edited in place (APPEND, SETRANGE, bit commands): kept as bytes and reported as
+    /// `raw`, as Redis does, even when it looks like an integer or is short.
+    pub fn raw_string(bytes: &[u8]) -> Value {
+        Value::Str(CompactBytes::new_raw(bytes))
+    }
+
     /// Builds a string value from an owned buffer without copying long strings again.
     pub fn string_from_vec(bytes: Vec<u8>) -> Value {
         if bytes.len() <= 20 {
@@ -61,7 +67,7 @@ impl Value {
     pub fn encoding(&self, limits: &EncodingLimits) -> &'static str {
         match self {
             Value::Int(_) => "int",
-            Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
+            Value::Str(s) if s.len() <= EMBSTR_LIMIT && !s.is_raw() => "embstr",
             Value::Str(_) => "raw",
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
