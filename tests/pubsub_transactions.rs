@@ -338,3 +338,36 @@ fn blocked_clients_keep_order_ignore_wrong_types_and_can_be_unblocked() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn slow_subscriber_is_cut_at_its_output_buffer_limit() {
+    let server = Server::start(&["--client-output-buffer-limit", "pubsub 1mb 512kb 60"]);
+    let mut sub = Raw::new(server.port);
+    sub.expect(
+        "SUBSCRIBE flood\r\n",
+        "*3\r\n$9\r\nsubscribe\r\n$5\r\nflood\r\n:1\r\n",
+    );
+    // The subscriber never reads again; the publisher keeps going.
+    let mut c = server.conn();
+    let payload = "z".repeat(64 * 1024);
+    let cut = wait_until(Duration::from_secs(30), || {
+        let mut p = redis::pipe();
+        for _ in 0..32 {
+            p.cmd("PUBLISH").arg("flood").arg(&payload).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("overcoming of output buffer limits"))
+    });
+    assert!(cut, "the slow subscriber was never disconnected");
+    let n: i64 = c.publish("flood", "x").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || c
+            .publish::<_, _, i64>("flood", "x")
+            .unwrap()
+            == 0),
+        "still subscribed: {n}"
+    );
+}

@@ -323,10 +323,16 @@ impl Connection {
 
     async fn flush(&mut self, stream: &mut TcpStream) -> Result<(), String> {
         let n = self.out.buf.len();
-        stream
-            .write_all(&self.out.buf)
-            .await
-            .map_err(|e| e.to_string())?;
+        // A client that stopped reading blocks this write; CLIENT KILL or an output-buffer limit
+        // must still be able to end it.
+        let handle = self.state.handle.clone();
+        if handle.is_killed() {
+            return Err("killed".into());
+        }
+        tokio::select! {
+            r = stream.write_all(&self.out.buf) => r.map_err(|e| e.to_string())?,
+            _ = handle.killed() => return Err("killed".into()),
+        }
         self.shared
             .stats
             .net_output_bytes

@@ -606,6 +606,7 @@ async fn cron(shared: Arc<Shared>) {
             }
         }
         replication_cron(&shared, core);
+        enforce_pubsub_limits(&shared);
         core.ks.rehash_step();
         persistence::check_save_points(&shared, core);
     }
@@ -613,6 +614,34 @@ async fn cron(shared: Arc<Shared>) {
 
 /// Master-side replication housekeeping: the counted PING every `repl-ping-replica-period`,
 /// freeing the backlog after `repl-backlog-ttl` without replicas, output-buffer limits.
+/// `client-output-buffer-limit pubsub <hard> ...`: a subscriber whose undelivered messages
+/// exceed the hard limit is disconnected (logged as Redis does) instead of growing memory.
+fn enforce_pubsub_limits(shared: &Arc<Shared>) {
+    let hard = {
+        let cfg = shared.config();
+        let v: Vec<i64> = cfg
+            .get("client-output-buffer-limit")
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        // normal h s t slave h s t pubsub h s t: the pubsub hard limit is the 7th number.
+        v.get(6).copied().unwrap_or(0)
+    };
+    if hard <= 0 {
+        return;
+    }
+    for c in shared.clients().values() {
+        let queued = c.queued();
+        if queued as i64 > hard && !c.is_killed() {
+            warn!(
+                "Client id={} addr={} flags=P omem={queued} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.id, c.addr
+            );
+            c.kill();
+        }
+    }
+}
+
 fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
     let (period, ttl) = {
         let cfg = shared.config();
