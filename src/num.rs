@@ -73,6 +73,11 @@ pub fn format_g17(v: f64) -> String {
             "0".into()
         };
     }
+    // Integral values below 2^53 print the same in %.17g as integers (the common case for
+    // sorted-set scores), without the general formatting round trip.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return (v as i64).to_string();
+    }
     let sci = format!("{:.16e}", v);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -147,6 +152,10 @@ mod tests {
         assert_eq!(format_g17(0.1), "0.10000000000000001");
         assert_eq!(format_g17(1.5), "1.5");
         assert_eq!(format_g17(3.0), "3");
+        assert_eq!(format_g17(-42.0), "-42");
+        assert_eq!(format_g17(9_007_199_254_740_991.0), "9007199254740991");
+        assert_eq!(format_g17(1e16), "10000000000000000");
+        assert_eq!(format_g17(1e17), "1e+17");
         assert_eq!(format_g17(1e20), "1e+20");
         assert_eq!(format_g17(1.0e-5), "1.0000000000000001e-05");
         assert_eq!(format_g17(f64::NEG_INFINITY), "-inf");
