@@ -177,7 +177,6 @@ pub fn publish_expired(
 pub fn write_timeout_reply(out: &mut Out, reply: TimeoutReply) {
     match reply {
         TimeoutReply::NullArray => out.null_array(),
-        TimeoutReply::Null => out.null(),
     }
 }
 

@@ -19,8 +19,6 @@ pub enum TimeoutReply {
     /// `*-1` (RESP3 `_`): every blocking list and sorted-set command in Redis 7.0.15, BLMOVE
     /// and BRPOPLPUSH included.
     NullArray,
-    /// `$-1` (RESP3 `_`).
-    Null,
 }
 
 /// A client waiting for one of `keys` to receive data.
@@ -96,11 +94,6 @@ impl BlockedClients {
     /// The registration of a blocked client.
     pub fn get(&self, id: u64) -> Option<&BlockedClient> {
         self.clients.get(&id)
-    }
-
-    /// True if `id` is blocked.
-    pub fn contains(&self, id: u64) -> bool {
-        self.clients.contains_key(&id)
     }
 
     /// A key was written: if somebody waits on it, remember it for serving.

@@ -250,11 +250,6 @@ impl<V> Dict<V> {
         }
     }
 
-    /// The stored key (for sharing its allocation) and value.
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        self.find(key).map(|n| (&*n.key, &n.value))
-    }
-
     /// Mutable access to the value under `key`; also advances a pending rehash by one step.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         if self.is_rehashing() {
