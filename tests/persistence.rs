@@ -367,3 +367,24 @@ fn redis_cli_rdb_downloads_a_file_redis_check_rdb_accepts() {
     assert!(check.status.success(), "{text}");
     assert!(text.contains("keys read"), "{text}");
 }
+
+#[test]
+fn flushall_with_save_points_saves_the_empty_dataset_and_resets_the_counter() {
+    let dir = scratch_dir("flushall");
+    let server = start_in(&dir, &["--save", "3600 1000"]);
+    let mut c = server.conn();
+    let _: () = c.set("a", 1).unwrap();
+    let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+    let _: () = c.set("b", 2).unwrap();
+    let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save").unwrap_or_default(),
+        "1"
+    );
+    // The file on disk is the empty dataset now.
+    drop(c);
+    drop(server);
+    let again = start_in(&dir, &["--save", ""]);
+    let n: i64 = redis::cmd("DBSIZE").query(&mut again.conn()).unwrap();
+    assert_eq!(n, 0);
+}

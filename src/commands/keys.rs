@@ -809,7 +809,25 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     flush_mode(args)?;
     let n = ctx.ks.flush_all();
-    ctx.dirty(n as u64 + 1);
+    ctx.dirty(n as u64);
+    // As Redis: a running background save is killed, and with save points the (now empty)
+    // dataset is saved at once, which resets the change counter.
+    use crate::server::persistence;
+    persistence::kill_bgsave(ctx.ks, ctx.persistence);
+    let cfg = ctx.shared.config().clone();
+    if persistence::has_save_points(&cfg) {
+        let repl = ctx.repl.rdb_aux();
+        if let Err(e) = persistence::save_foreground(
+            ctx.ks,
+            ctx.persistence,
+            &mut ctx.intro.last_save,
+            &cfg,
+            repl,
+        ) {
+            tracing::warn!("FLUSHALL could not save the empty dataset: {e}");
+        }
+    }
+    ctx.dirty(1);
     ctx.out.ok();
     Ok(())
 }

@@ -1191,11 +1191,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// The save SHUTDOWN (and DEBUG RELOAD) performs: a running background save is abandoned first,
 /// as Redis kills its child.
 fn final_save(ctx: &mut Ctx, cfg: &crate::config::Config) -> Result<(), String> {
-    if ctx.persistence.bgsave_started.is_some() {
-        tracing::warn!("There is a child saving an .rdb. Killing it!");
-        ctx.ks.abort_snapshot();
-        ctx.persistence.bgsave_started = None;
-    }
+    persistence::kill_bgsave(ctx.ks, ctx.persistence);
     tracing::info!("Saving the final RDB snapshot before exiting.");
     persistence::save_foreground(
         ctx.ks,

@@ -204,12 +204,11 @@ async fn full_sync(
         }
     }
     // One snapshot at a time: wait (with keep-alives) while a save is running.
-    let (replid, offset, sizes) = loop {
+    let (replid, offset, snap_id, sizes) = loop {
         {
             let mut core = shared.core();
             let core = &mut *core;
-            if !core.ks.snapshot_running() {
-                let sizes = core.ks.begin_snapshot();
+            if let Some((snap_id, sizes)) = core.ks.begin_snapshot() {
                 let repl = &mut core.repl;
                 repl.reset_selected_db();
                 repl.replicas.push(Replica {
@@ -221,7 +220,7 @@ async fn full_sync(
                     ack_time: Instant::now(),
                 });
                 repl.alone_since = None;
-                break (repl.replid.clone(), repl.offset, sizes);
+                break (repl.replid.clone(), repl.offset, snap_id, sizes);
             }
         }
         write(stream, b"\n").await?;
@@ -263,7 +262,7 @@ async fn full_sync(
     let mut current_db = None;
     let outcome: Result<(), String> = async {
         loop {
-            let step = shared.core().ks.snapshot_step(CHUNK);
+            let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
             let Some((items, done)) = step else {
                 return Err("snapshot aborted".to_string());
             };
@@ -290,7 +289,7 @@ async fn full_sync(
     }
     .await;
     if let Err(e) = outcome {
-        shared.core().ks.abort_snapshot();
+        shared.core().ks.abort_snapshot_id(snap_id);
         return Err(format!("full sync failed: {e}"));
     }
     w.finish().map_err(|e| e.to_string())?;

@@ -345,6 +345,7 @@ async fn full_sync(
     {
         let mut core = shared.core();
         let core = &mut *core;
+        crate::server::persistence::kill_bgsave(&mut core.ks, &mut core.persistence);
         core.ks.replace_all(staging);
         let repl = &mut core.repl;
         repl.replid = id.to_string();

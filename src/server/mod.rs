@@ -555,11 +555,7 @@ fn signal_shutdown_save(shared: &Arc<Shared>) -> bool {
     }
     let mut core = shared.core();
     let core = &mut *core;
-    if core.persistence.bgsave_started.is_some() {
-        warn!("There is a child saving an .rdb. Killing it!");
-        core.ks.abort_snapshot();
-        core.persistence.bgsave_started = None;
-    }
+    persistence::kill_bgsave(&mut core.ks, &mut core.persistence);
     info!("Saving the final RDB snapshot before exiting.");
     let repl = core.repl.rdb_aux();
     match persistence::save_foreground(

@@ -42,6 +42,8 @@ pub struct Persistence {
     pub last_try: i64,
     /// BGSAVE SCHEDULE asked for a save once the running one ends.
     pub scheduled: bool,
+    /// Snapshot id of the running background save.
+    snapshot_id: u64,
 }
 
 impl Default for Persistence {
@@ -54,6 +56,7 @@ impl Default for Persistence {
             dirty_at_start: 0,
             last_try: 0,
             scheduled: false,
+            snapshot_id: 0,
         }
     }
 }
@@ -163,8 +166,12 @@ pub fn start_bgsave(
     if p.bgsave_started.is_some() {
         return Err("Background save already in progress".into());
     }
+    // A replica's full sync may hold the one snapshot slot.
+    let Some((snap_id, sizes)) = ks.begin_snapshot() else {
+        return Err("Background save already in progress".into());
+    };
     let cfg = shared.config().clone();
-    let sizes = ks.begin_snapshot();
+    p.snapshot_id = snap_id;
     p.bgsave_started = Some(Instant::now());
     p.dirty_at_start = ks.dirty;
     p.last_try = crate::store::now_ms() / 1000;
@@ -185,7 +192,7 @@ pub fn start_bgsave(
                     let mut current_db = None;
                     let mut written = 0u64;
                     loop {
-                        let step = shared.core().ks.snapshot_step(CHUNK);
+                        let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
                         let Some((items, done)) = step else {
                             return Err(std::io::Error::other("the snapshot was aborted"));
                         };
@@ -217,7 +224,7 @@ pub fn start_bgsave(
                     }
                 },
             );
-            finish_bgsave(&shared, result.map_err(|e| e.to_string()), started);
+            finish_bgsave(&shared, snap_id, result.map_err(|e| e.to_string()), started);
         });
     if let Err(e) = spawned {
         ks.abort_snapshot();
@@ -227,11 +234,21 @@ pub fn start_bgsave(
     Ok(())
 }
 
-fn finish_bgsave(shared: &Arc<Shared>, result: Result<u64, String>, started: Instant) {
+fn finish_bgsave(
+    shared: &Arc<Shared>,
+    snap_id: u64,
+    result: Result<u64, String>,
+    started: Instant,
+) {
     let mut core = shared.core();
     let core = &mut *core;
-    core.ks.abort_snapshot();
+    core.ks.abort_snapshot_id(snap_id);
     let p = &mut core.persistence;
+    if p.bgsave_started.is_none() || p.snapshot_id != snap_id {
+        // Killed (FLUSHALL, SHUTDOWN): its partial file was discarded; not an error.
+        info!("Background saving terminated by request");
+        return;
+    }
     p.bgsave_started = None;
     p.last_bgsave_secs = started.elapsed().as_secs() as i64;
     match result {
@@ -256,6 +273,15 @@ fn finish_bgsave(shared: &Arc<Shared>, result: Result<u64, String>, started: Ins
         if let Err(e) = start_bgsave(shared, &mut core.ks, &mut core.persistence, repl) {
             warn!("Scheduled background save failed to start: {e}");
         }
+    }
+}
+
+/// Kills the running background save, if any (FLUSHALL, SHUTDOWN): its snapshot is dropped, its
+/// thread discards the partial file, and the last save status is left as it was.
+pub fn kill_bgsave(ks: &mut Keyspace, p: &mut Persistence) {
+    if p.bgsave_started.take().is_some() {
+        warn!("Killing the running background save");
+        ks.abort_snapshot_id(p.snapshot_id);
     }
 }
 

@@ -125,6 +125,8 @@ pub struct Keyspace {
     pub expired_log: Vec<(usize, Vec<u8>)>,
     /// The point-in-time snapshot being taken, if any.
     snapshot: Option<Box<snapshot::SnapshotState>>,
+    /// Source of snapshot ids.
+    next_snapshot_id: u64,
     rng: SmallRng,
 }
 
@@ -146,6 +148,7 @@ impl Keyspace {
             watches: Watches::default(),
             expired_log: Vec::new(),
             snapshot: None,
+            next_snapshot_id: 0,
             rng: SmallRng::from_entropy(),
         }
     }

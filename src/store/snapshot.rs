@@ -31,6 +31,8 @@ pub struct DbSizes {
 /// A snapshot in progress.
 #[derive(Default)]
 pub(super) struct SnapshotState {
+    /// Identifies this snapshot to its consumer ([`Keyspace::snapshot_step`]).
+    id: u64,
     /// Entries stamped at or before this epoch belong to the snapshot.
     cut: u32,
     /// Current database index → index at the cut (SWAPDB may run during the snapshot).
@@ -46,23 +48,32 @@ pub(super) struct SnapshotState {
 }
 
 impl Keyspace {
-    /// Starts a snapshot at this instant; returns the database sizes at the cut. Any snapshot
-    /// already running is abandoned.
-    pub fn begin_snapshot(&mut self) -> Vec<DbSizes> {
+    /// Starts a snapshot at this instant; returns its id (which its consumer passes to
+    /// [`Keyspace::snapshot_step`]) and the database sizes at the cut. `None` while another
+    /// snapshot is running: there is one at a time.
+    pub fn begin_snapshot(&mut self) -> Option<(u64, Vec<DbSizes>)> {
+        if self.snapshot.is_some() {
+            return None;
+        }
         let cut = self.epoch;
         self.epoch = self.epoch.wrapping_add(1);
+        self.next_snapshot_id += 1;
+        let id = self.next_snapshot_id;
         self.snapshot = Some(Box::new(SnapshotState {
+            id,
             cut,
             db_map: (0..self.dbs.len()).collect(),
             ..Default::default()
         }));
-        self.dbs
+        let sizes = self
+            .dbs
             .iter()
             .map(|d| DbSizes {
                 keys: d.keys.len(),
                 expires: d.expires.len(),
             })
-            .collect()
+            .collect();
+        Some((id, sizes))
     }
 
     /// True while a snapshot is being taken.
@@ -70,9 +81,16 @@ impl Keyspace {
         self.snapshot.is_some()
     }
 
-    /// Drops the snapshot in progress (a failed or killed save).
+    /// Drops the snapshot in progress (a killed save); its consumer's next step returns `None`.
     pub fn abort_snapshot(&mut self) {
         self.snapshot = None;
+    }
+
+    /// Drops snapshot `id` if it is still the one running (its consumer failed).
+    pub fn abort_snapshot_id(&mut self, id: u64) {
+        if self.snapshot.as_ref().is_some_and(|s| s.id == id) {
+            self.snapshot = None;
+        }
     }
 
     /// The write hook: before `key` in `db` changes, hand its value at the cut to the snapshot.
@@ -143,9 +161,9 @@ impl Keyspace {
     /// Advances the snapshot by about `budget` entries: returns the items to encode and whether
     /// the snapshot is complete (then it is finished and removed). `None` when no snapshot is
     /// running (it was aborted): the caller must discard what it wrote.
-    pub fn snapshot_step(&mut self, budget: usize) -> Option<(Vec<SnapshotItem>, bool)> {
+    pub fn snapshot_step(&mut self, id: u64, budget: usize) -> Option<(Vec<SnapshotItem>, bool)> {
         let epoch = self.epoch;
-        let snap = self.snapshot.as_mut()?;
+        let snap = self.snapshot.as_mut().filter(|s| s.id == id)?;
         let mut items = std::mem::take(&mut snap.handed);
         while items.len() < budget && snap.walk_db < self.dbs.len() {
             let cut = snap.cut;
@@ -205,10 +223,10 @@ mod tests {
     use super::super::{Keyspace, Value};
     use std::collections::BTreeMap;
 
-    fn collect(ks: &mut Keyspace) -> BTreeMap<(usize, Vec<u8>), (Value, Option<i64>)> {
+    fn collect(ks: &mut Keyspace, id: u64) -> BTreeMap<(usize, Vec<u8>), (Value, Option<i64>)> {
         let mut out = BTreeMap::new();
         loop {
-            let (items, done) = ks.snapshot_step(7).unwrap();
+            let (items, done) = ks.snapshot_step(id, 7).unwrap();
             for it in items {
                 assert!(
                     out.insert((it.db, it.key.clone()), (it.value, it.expire_ms))
@@ -252,8 +270,9 @@ mod tests {
                 expected.insert((db, k.into_bytes()), (Value::Int(i), exp));
             }
         }
-        ks.begin_snapshot();
-        let got = collect(&mut ks);
+        let (id, _) = ks.begin_snapshot().unwrap();
+        assert!(ks.begin_snapshot().is_none(), "one snapshot at a time");
+        let got = collect(&mut ks, id);
         assert_eq!(got.len(), expected.len());
         assert_eq!(got, expected);
         assert!(!ks.snapshot_running());
@@ -266,14 +285,14 @@ mod tests {
             ks.set(0, format!("a{i}").as_bytes(), Value::Int(i), false);
             ks.set(1, format!("b{i}").as_bytes(), Value::Int(i), false);
         }
-        ks.begin_snapshot();
-        let (first, _) = ks.snapshot_step(50).unwrap();
+        let (id, _) = ks.begin_snapshot().unwrap();
+        let (first, _) = ks.snapshot_step(id, 50).unwrap();
         ks.flush_db(0);
         ks.swap_dbs(1, 2);
         ks.set(2, b"b0", Value::Int(999), false);
         let mut all: Vec<_> = first;
         loop {
-            let (items, done) = ks.snapshot_step(50).unwrap();
+            let (items, done) = ks.snapshot_step(id, 50).unwrap();
             all.extend(items);
             if done {
                 break;
