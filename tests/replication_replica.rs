@@ -238,3 +238,28 @@ fn replica_restart_from_its_rdb_resumes_with_continue() {
         Some("1")
     );
 }
+
+#[test]
+fn replica_announces_the_configured_address() {
+    let Some(master) = RealRedis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut m = conn(master.port);
+    let replica = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &master.port.to_string(),
+        "--replica-announce-ip",
+        "10.9.8.7",
+        "--replica-announce-port",
+        "4444",
+    ]);
+    assert!(replica.wait_log(
+        "MASTER <-> REPLICA sync: Finished with success",
+        Duration::from_secs(30)
+    ));
+    assert!(wait_until(Duration::from_secs(10), || {
+        let info: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+        info.contains("slave0:ip=10.9.8.7,port=4444,state=online")
+    }));
+}

@@ -145,13 +145,14 @@ async fn session(
     info!("MASTER <-> REPLICA sync started");
     set_state(shared, generation, LinkState::Handshake);
     let mut buf = BytesMut::with_capacity(64 * 1024);
-    let (auth, user, announce_port) = {
+    let (auth, user, announce_port, announce_ip) = {
         let cfg = shared.config();
         let p = cfg.int("replica-announce-port");
         (
             cfg.get("masterauth").to_string(),
             cfg.get("masteruser").to_string(),
             if p > 0 { p as u16 } else { shared.port },
+            cfg.get("replica-announce-ip").to_string(),
         )
     };
     send(&mut stream, &[b"PING"]).await?;
@@ -183,6 +184,17 @@ async fn session(
     let r = read_line(&mut stream, &mut buf).await?;
     if r.starts_with('-') {
         info!("(Non critical) Master does not understand REPLCONF listening-port: {r}");
+    }
+    if !announce_ip.is_empty() {
+        send(
+            &mut stream,
+            &[b"REPLCONF", b"ip-address", announce_ip.as_bytes()],
+        )
+        .await?;
+        let r = read_line(&mut stream, &mut buf).await?;
+        if r.starts_with('-') {
+            info!("(Non critical) Master does not understand REPLCONF ip-address: {r}");
+        }
     }
     send(
         &mut stream,
