@@ -371,3 +371,29 @@ fn slow_subscriber_is_cut_at_its_output_buffer_limit() {
         "still subscribed: {n}"
     );
 }
+
+#[test]
+fn subscriber_over_the_soft_limit_for_its_period_is_cut() {
+    // No hard limit: only the soft one (256kb for 1 s) can disconnect the subscriber.
+    let server = Server::start(&["--client-output-buffer-limit", "pubsub 0 256kb 1"]);
+    let mut sub = Raw::new(server.port);
+    sub.expect(
+        "SUBSCRIBE slow\r\n",
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\nslow\r\n:1\r\n",
+    );
+    let mut c = server.conn();
+    let payload = "q".repeat(64 * 1024);
+    let started = std::time::Instant::now();
+    let cut = wait_until(Duration::from_secs(30), || {
+        let _: i64 = c.publish("slow", &payload).unwrap();
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("overcoming of output buffer limits"))
+    });
+    assert!(cut, "never disconnected");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "cut before the soft period passed"
+    );
+}

@@ -397,32 +397,3 @@ async fn stream_loop(
         }
     }
 }
-
-/// Drops replicas whose queue exceeds the replica output-buffer hard limit (at least the
-/// backlog size), logging it as Redis does.
-pub fn enforce_output_limits(repl: &super::Replication, cfg: &crate::config::Config) {
-    let limits: Vec<i64> = cfg
-        .get("client-output-buffer-limit")
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // normal h s t slave h s t pubsub h s t: numbers at positions 3.. (class names skipped).
-    let hard = limits
-        .get(3)
-        .copied()
-        .unwrap_or(0)
-        .max(cfg.int("repl-backlog-size"));
-    if hard <= 0 {
-        return;
-    }
-    for r in &repl.replicas {
-        let queued = r.handle.queued();
-        if queued as i64 > hard && !r.handle.is_killed() {
-            warn!(
-                "Client id={} addr={} flags=S omem={queued} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                r.handle.id, r.handle.addr
-            );
-            r.handle.kill();
-        }
-    }
-}

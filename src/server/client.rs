@@ -83,6 +83,8 @@ pub struct ClientHandle {
     push: mpsc::UnboundedSender<Push>,
     /// Bytes pushed but not yet taken by the connection task (output-buffer limits).
     queued: std::sync::atomic::AtomicUsize,
+    /// Unix ms since the queue has been above the soft limit (0: it is not).
+    over_soft_since: std::sync::atomic::AtomicI64,
 }
 
 /// Bytes delivered to a connection outside its own request/reply flow.
@@ -126,6 +128,7 @@ impl ClientHandle {
             kill: Notify::new(),
             push,
             queued: std::sync::atomic::AtomicUsize::new(0),
+            over_soft_since: std::sync::atomic::AtomicI64::new(0),
         };
         (Arc::new(handle), rx)
     }
@@ -167,6 +170,23 @@ impl ClientHandle {
     pub fn dequeued(&self, n: usize) {
         self.queued
             .fetch_sub(n.min(self.queued()), Ordering::Relaxed);
+    }
+
+    /// How long (ms) the queue has been above the soft limit, starting the clock now if it
+    /// was not.
+    pub fn over_soft_for(&self, now_ms: i64) -> i64 {
+        match self
+            .over_soft_since
+            .compare_exchange(0, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => 0,
+            Err(since) => now_ms - since,
+        }
+    }
+
+    /// The queue is back under the soft limit.
+    pub fn clear_over_soft(&self) {
+        self.over_soft_since.store(0, Ordering::Relaxed);
     }
 
     /// Pushed bytes not yet taken by the connection task.

@@ -602,7 +602,7 @@ async fn cron(shared: Arc<Shared>) {
             }
         }
         replication_cron(&shared, core);
-        enforce_pubsub_limits(&shared);
+        enforce_output_limits(&shared);
         core.ks.rehash_step();
         persistence::check_save_points(&shared, core);
     }
@@ -610,27 +610,45 @@ async fn cron(shared: Arc<Shared>) {
 
 /// Master-side replication housekeeping: the counted PING every `repl-ping-replica-period`,
 /// freeing the backlog after `repl-backlog-ttl` without replicas, output-buffer limits.
-/// `client-output-buffer-limit pubsub <hard> ...`: a subscriber whose undelivered messages
-/// exceed the hard limit is disconnected (logged as Redis does) instead of growing memory.
-fn enforce_pubsub_limits(shared: &Arc<Shared>) {
-    let hard = {
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` for replicas and pub/sub
+/// clients: a client whose undelivered output exceeds the hard limit, or stays above the soft
+/// limit for the soft period, is disconnected (logged as Redis does) instead of growing memory.
+/// A replica's hard limit is never below the backlog size, as in Redis.
+fn enforce_output_limits(shared: &Arc<Shared>) {
+    let (limits, backlog) = {
         let cfg = shared.config();
         let v: Vec<i64> = cfg
             .get("client-output-buffer-limit")
             .split_whitespace()
             .filter_map(|v| v.parse().ok())
             .collect();
-        // normal h s t slave h s t pubsub h s t: the pubsub hard limit is the 7th number.
-        v.get(6).copied().unwrap_or(0)
+        (v, cfg.int("repl-backlog-size"))
     };
-    if hard <= 0 {
-        return;
-    }
+    // normal h s t slave h s t pubsub h s t (class names are not numbers).
+    let class = |i: usize| -> (i64, i64, i64) {
+        let at = |j: usize| limits.get(i * 3 + j).copied().unwrap_or(0);
+        (at(0), at(1), at(2))
+    };
+    let now = crate::store::now_ms();
     for c in shared.clients().values() {
-        let queued = c.queued();
-        if queued as i64 > hard && !c.is_killed() {
+        let (kind, flag) = match c.info().kind {
+            ClientKind::Replica => (1, 'S'),
+            ClientKind::PubSub => (2, 'P'),
+            _ => continue,
+        };
+        let (mut hard, soft, secs) = class(kind);
+        if kind == 1 {
+            hard = hard.max(backlog);
+        }
+        let queued = c.queued() as i64;
+        let over_hard = hard > 0 && queued > hard;
+        let over_soft_too_long = soft > 0 && queued > soft && c.over_soft_for(now) > secs * 1000;
+        if soft > 0 && queued <= soft {
+            c.clear_over_soft();
+        }
+        if (over_hard || over_soft_too_long) && !c.is_killed() {
             warn!(
-                "Client id={} addr={} flags=P omem={queued} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                "Client id={} addr={} flags={flag} omem={queued} scheduled to be closed ASAP for overcoming of output buffer limits.",
                 c.id, c.addr
             );
             c.kill();
@@ -641,7 +659,6 @@ fn enforce_pubsub_limits(shared: &Arc<Shared>) {
 fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
     let (period, ttl) = {
         let cfg = shared.config();
-        crate::replication::master::enforce_output_limits(&core.repl, &cfg);
         (
             cfg.int("repl-ping-replica-period").max(1) as u64,
             cfg.int("repl-backlog-ttl"),
