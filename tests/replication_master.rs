@@ -481,3 +481,57 @@ fn master_restart_from_its_rdb_lets_the_replica_continue() {
     let _ = master.kill();
     let _ = master.wait();
 }
+
+#[test]
+fn config_set_repl_backlog_size_resizes_the_live_backlog() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    else {
+        return;
+    };
+    let mut r = conn(real.port);
+    wait_link_up(&mut r);
+    let big = "b".repeat(1000);
+    let mut p = redis::pipe();
+    for i in 0..100 {
+        p.set(format!("k{i}"), &big).ignore();
+    }
+    let _: () = p.query(&mut m).unwrap();
+    let hist = |m: &mut redis::Connection| -> i64 {
+        info_field(m, "replication", "repl_backlog_histlen")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(hist(&mut m) > 100_000);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("repl-backlog-size")
+        .arg("32kb")
+        .query(&mut m)
+        .unwrap();
+    assert_eq!(
+        info_field(&mut m, "replication", "repl_backlog_size").as_deref(),
+        Some("32768")
+    );
+    assert_eq!(
+        hist(&mut m),
+        32 * 1024,
+        "the resized backlog keeps the newest bytes that fit"
+    );
+    // The kept tail still serves a partial resync.
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut m)
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(20), || info_field(
+        &mut m,
+        "stats",
+        "sync_partial_ok"
+    )
+    .as_deref()
+        == Some("1")));
+}

@@ -590,8 +590,13 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let result = ctx.shared.config_mut().set_many(&pairs, protected_ok);
             match result {
                 Ok(changed) => {
-                    if changed.contains(&"loglevel") {
-                        crate::logging::set_level(ctx.shared.config().get("loglevel"));
+                    // The log level and other hot settings refresh with the config guard; the
+                    // backlog is resized here, keeping the newest bytes that fit.
+                    if changed.contains(&"repl-backlog-size") {
+                        let size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
+                        if let Some(b) = ctx.repl.backlog.as_mut() {
+                            b.resize(size);
+                        }
                     }
                     ctx.out.ok();
                 }
