@@ -78,6 +78,8 @@ pub fn decide(
     if repl.backlog.is_none() {
         repl.create_backlog(backlog_size);
     }
+    // Bytes already produced belong to the backlog read below, not to this replica's queue.
+    repl.flush_outbox();
     let history = psync::History {
         replid: &repl.replid,
         replid2: &repl.replid2,
@@ -210,6 +212,7 @@ async fn full_sync(
             let core = &mut *core;
             if let Some((snap_id, sizes)) = core.ks.begin_snapshot() {
                 let repl = &mut core.repl;
+                repl.flush_outbox();
                 repl.reset_selected_db();
                 repl.replicas.push(Replica {
                     handle: handle.clone(),
@@ -376,15 +379,17 @@ async fn stream_loop(
             msg = push_rx.recv(), if !wait_first_ack => {
                 let mut take = |m: Push| {
                     let (Push::Data(b) | Push::Unblocked(b)) = m;
-                    {
-                        handle.dequeued(b.len());
-                        out.extend_from_slice(&b);
-                    }
+                    handle.dequeued(b.len());
+                    out.extend_from_slice(&b);
                 };
                 match msg {
                     Some(m) => take(m),
                     None => return Ok(()),
                 }
+                // Let the clients that are ready run first: their writes join this one in a
+                // single socket write instead of one write (and wakeup) per command, as Redis
+                // batches replica output per event-loop iteration.
+                tokio::task::yield_now().await;
                 while let Ok(m) = push_rx.try_recv() {
                     take(m);
                 }

@@ -83,6 +83,8 @@ pub struct Replication {
     seldb: i64,
     /// Commands of the execution unit in progress, with their databases.
     pending: Vec<(usize, Vec<Bytes>)>,
+    /// Stream bytes not yet handed to the replicas (see [`Replication::flush_outbox`]).
+    outbox: Vec<u8>,
     /// Nesting of `call` (EXEC runs commands inside a command).
     pub depth: u32,
     /// Set by a handler whose effect cannot be derived from its arguments (SPOP's members, a
@@ -117,6 +119,7 @@ impl Default for Replication {
             stats: ReplStats::default(),
             seldb: -1,
             pending: Vec::new(),
+            outbox: Vec::new(),
             depth: 0,
             override_args: None,
             alone_since: Some(Instant::now()),
@@ -236,6 +239,20 @@ impl Replication {
         if elapsed >= 1.0 {
             self.rate_window = (Instant::now(), 0, self.rate_window.1 as f64 / elapsed);
         }
+        if !self.replicas.is_empty() {
+            self.outbox.extend_from_slice(&bytes);
+        }
+    }
+
+    /// Hands the stream bytes produced since the last call to every replica as one shared
+    /// buffer. Called before the keyspace lock is released (end of a batch, cron, replica link),
+    /// so replicas get one push (one wakeup, one socket write) per batch rather than per
+    /// command, in execution order.
+    pub fn flush_outbox(&mut self) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        let bytes = Bytes::from(std::mem::take(&mut self.outbox));
         for r in &self.replicas {
             r.handle.push(bytes.clone());
         }
@@ -247,8 +264,8 @@ impl Replication {
         if let Some(b) = self.backlog.as_mut() {
             b.append(&bytes);
         }
-        for r in &self.replicas {
-            r.handle.push(bytes.clone());
+        if !self.replicas.is_empty() {
+            self.outbox.extend_from_slice(&bytes);
         }
     }
 

@@ -462,6 +462,7 @@ async fn stream_commands(
             if !core.blocked.is_empty() {
                 crate::commands::serve_blocked(core, shared);
             }
+            core.repl.flush_outbox();
         }
         if getack {
             let off = shared.core().repl.offset;

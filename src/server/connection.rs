@@ -414,6 +414,7 @@ impl Connection {
                     break;
                 }
             }
+            core.repl.flush_outbox();
         }
         let db = self.state.db;
         let resp = self.out.resp;

@@ -602,6 +602,7 @@ async fn cron(shared: Arc<Shared>) {
             }
         }
         replication_cron(&shared, core);
+        core.repl.flush_outbox();
         enforce_output_limits(&shared);
         core.ks.rehash_step();
         persistence::check_save_points(&shared, core);
