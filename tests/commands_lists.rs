@@ -925,19 +925,7 @@ fn events(port: u16) -> Vec<String> {
     for c in cmds {
         admin.call(c);
     }
-    let mut t = Vec::new();
-    loop {
-        let Some(r) = sub.try_read(Duration::from_secs(5)) else {
-            t.push("<timeout>".into());
-            break;
-        };
-        let line = show(&r.value);
-        let done = line.contains("__keyevent@0__:end");
-        t.push(line);
-        if done {
-            break;
-        }
-    }
+    let t = read_until_end_marker(&mut sub);
     admin.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
     t
 }

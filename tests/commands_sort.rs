@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::time::Duration;
 
 /// Runs owned sequences through [`Pair::diff`].
 fn diff_owned(p: &Pair, seqs: &[Vec<Vec<String>>]) -> Vec<String> {
@@ -596,18 +595,7 @@ fn events_and_dirty_counter() {
             let after = dirty(&mut admin);
             t.push(format!("{}: dirty +{}", c.join(" "), after - before));
         }
-        loop {
-            let Some(r) = sub.try_read(Duration::from_secs(5)) else {
-                t.push("<timeout>".into());
-                break;
-            };
-            let line = show(&r.value);
-            let done = line.contains("__keyevent@0__:end");
-            t.push(line);
-            if done {
-                break;
-            }
-        }
+        t.extend(read_until_end_marker(&mut sub));
         admin.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
         t
     }

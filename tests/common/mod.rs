@@ -696,3 +696,22 @@ pub fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Opti
             .map(|v| v.trim().to_string())
     })
 }
+
+/// Reads pub/sub messages from `sub` until the `__keyevent@0__:end` marker a keyspace-event test
+/// publishes last, as display lines; a 5 s silence is recorded as `<timeout>` and ends the read.
+pub fn read_until_end_marker(sub: &mut Raw) -> Vec<String> {
+    let mut t = Vec::new();
+    loop {
+        let Some(r) = sub.try_read(Duration::from_secs(5)) else {
+            t.push("<timeout>".into());
+            break;
+        };
+        let line = show(&r.value);
+        let done = line.contains("__keyevent@0__:end");
+        t.push(line);
+        if done {
+            break;
+        }
+    }
+    t
+}
