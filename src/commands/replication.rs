@@ -2,7 +2,8 @@
 
 use super::table::{cmd, flags::*, CommandSpec};
 use super::{arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
-use crate::replication::{master, ReplicaState};
+use crate::replication::failover::{self, FailoverState};
+use crate::replication::{master, replica, ReplicaState};
 use crate::server::ClientKind;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
@@ -16,34 +17,84 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("wait", 3, NOSCRIPT, (0, 0, 0), "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", wait),
     cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
     cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", replicaof),
+    cmd("failover", -1, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "server", "6.2.0", "Start a coordinated failover between this server and one of its replicas.", failover),
 ];
 
-/// Makes this node a replica of `host:port` (or re-points it), starting the link task.
-pub fn become_replica(
-    shared: &crate::server::Shared,
-    repl: &mut crate::replication::Replication,
-    ks: &mut crate::store::Keyspace,
-    host: String,
-    port: u16,
-) {
-    let generation = repl.next_generation;
-    repl.next_generation += 1;
-    // A former master keeps its data and offers its own history for a partial resync.
-    repl.has_history = repl.has_history || repl.backlog.is_some();
-    repl.master = Some(crate::replication::replica::MasterLink {
-        host: host.clone(),
-        port,
-        state: crate::replication::replica::LinkState::Connect,
-        generation,
-        read_offset: repl.offset,
-        last_io: None,
-        down_since: Some(None),
-    });
-    ks.is_replica = true;
-    crate::logging::set_role(b'S');
-    if let Some(me) = shared.self_arc() {
-        tokio::spawn(crate::replication::replica::run(me, host, port, generation));
+/// `FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT`, checked as Redis checks it.
+fn failover(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if args.len() == 2 && is_opt(&args[1], "abort") {
+        if ctx.repl.failover.state == FailoverState::None {
+            return Err(CmdError::err("No failover in progress."));
+        }
+        failover::abort(ctx.shared, ctx.repl, ctx.ks, "Failover manually aborted");
+        ctx.out.ok();
+        return Ok(());
     }
+    let (mut timeout_ms, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < args.len() {
+        if is_opt(&args[j], "timeout") && j + 1 < args.len() && timeout_ms == 0 {
+            timeout_ms = arg_i64(&args[j + 1])?;
+            if timeout_ms <= 0 {
+                return Err(CmdError::err("FAILOVER timeout must be greater than 0"));
+            }
+            j += 2;
+        } else if is_opt(&args[j], "to") && j + 2 < args.len() && target.is_none() {
+            let port = arg_i64(&args[j + 2])?;
+            target = Some((arg_str(&args[j + 1]).into_owned(), port));
+            j += 3;
+        } else if is_opt(&args[j], "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if ctx.repl.failover.state != FailoverState::None {
+        return Err(CmdError::err("FAILOVER already in progress."));
+    }
+    if ctx.repl.master.is_some() {
+        return Err(CmdError::err(
+            "FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    if ctx.repl.replicas.is_empty() {
+        return Err(CmdError::err("FAILOVER requires connected replicas."));
+    }
+    if force && (timeout_ms == 0 || target.is_none()) {
+        return Err(CmdError::err(
+            "FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    let target = match target {
+        None => None,
+        Some((host, port)) => {
+            let replica = ctx
+                .repl
+                .replicas
+                .iter()
+                .find(|r| r.ip.eq_ignore_ascii_case(&host) && i64::from(r.port) == port)
+                .ok_or_else(|| CmdError::err("FAILOVER target HOST and PORT is not a replica."))?;
+            if replica.state != ReplicaState::Online {
+                return Err(CmdError::err("FAILOVER target replica is not online."));
+            }
+            Some((replica.ip.clone(), replica.port))
+        }
+    };
+    let deadline =
+        (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
+    failover::begin(
+        ctx.shared,
+        ctx.repl,
+        failover::Failover {
+            target,
+            deadline,
+            force,
+            ..Default::default()
+        },
+    );
+    ctx.out.ok();
+    Ok(())
 }
 
 fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -53,24 +104,13 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ));
     }
     if is_opt(&args[1], "no") && is_opt(&args[2], "one") {
-        if ctx.repl.master.take().is_some() {
-            ctx.ks.is_replica = false;
-            ctx.repl.shift_replication_id();
-            if ctx.repl.backlog.is_none() {
-                let size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
-                ctx.repl.backlog = Some(crate::replication::backlog::Backlog::new(
-                    size,
-                    ctx.repl.offset,
-                ));
-            }
-            ctx.repl.disconnect_replicas();
-            crate::logging::set_role(b'M');
-            ctx.shared.config_mut().replicaof = None;
-            tracing::info!(
-                "MASTER MODE enabled (user request from 'id={} addr={}')",
+        if ctx.repl.master.is_some() {
+            let why = format!(
+                "user request from 'id={} addr={}'",
                 ctx.client.id(),
                 ctx.client.handle.addr
             );
+            replica::become_master(ctx.shared, ctx.repl, ctx.ks, &why);
         }
         ctx.out.ok();
         return Ok(());
@@ -94,8 +134,7 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.client.id(),
         ctx.client.handle.addr
     );
-    ctx.shared.config_mut().replicaof = Some((host.clone(), port));
-    become_replica(ctx.shared, ctx.repl, ctx.ks, host, port);
+    replica::become_replica(ctx.shared, ctx.repl, ctx.ks, host, port);
     ctx.out.ok();
     Ok(())
 }
@@ -154,6 +193,21 @@ fn start_sync(ctx: &mut Ctx, req_id: &str, req_off: i64, legacy: bool) -> CmdRes
     if ctx.client.kind == ClientKind::Replica {
         return Ok(());
     }
+    if ctx.repl.failover.state != FailoverState::None {
+        return Err(CmdError::Msg(
+            "NOMASTERLINK Can't SYNC while failing over".into(),
+        ));
+    }
+    if ctx
+        .repl
+        .master
+        .as_ref()
+        .is_some_and(|m| m.state != replica::LinkState::Connected)
+    {
+        return Err(CmdError::Msg(
+            "NOMASTERLINK Can't SYNC while not connected with my master".into(),
+        ));
+    }
     let backlog_size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
     let conf = ctx.client.replconf.clone();
     let plan = if legacy {
@@ -189,6 +243,21 @@ fn psync(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let id = arg_str(&args[1]).into_owned();
+    if args.len() == 4 && ctx.client.kind != ClientKind::Replica {
+        // Our master hands over to us (FAILOVER): promote, then answer as the new master.
+        if ctx.repl.master.is_none() {
+            return Err(CmdError::err("PSYNC FAILOVER can't be sent to a master."));
+        }
+        if !id.eq_ignore_ascii_case(&ctx.repl.replid) {
+            return Err(CmdError::err("PSYNC FAILOVER replid must match my replid."));
+        }
+        let why = format!(
+            "failover request from 'id={} addr={}'",
+            ctx.client.id(),
+            ctx.client.handle.addr
+        );
+        replica::become_master(ctx.shared, ctx.repl, ctx.ks, &why);
+    }
     start_sync(ctx, &id, off, false)
 }
 
@@ -243,8 +312,11 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.out.int(acked as i64);
         return Ok(());
     }
-    // Ask every replica for an ACK now rather than waiting for their one-second tick.
-    ctx.repl.request_acks();
+    // Ask every replica for an ACK now rather than waiting for their one-second tick (not while
+    // writes are paused: the stream must not move then).
+    if !ctx.shared.writes_paused() {
+        ctx.repl.request_acks();
+    }
     let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
     ctx.client.waiting = Some((target, wanted.max(0) as usize, deadline));
     Ok(())

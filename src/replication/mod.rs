@@ -6,6 +6,7 @@
 //! every replica's queue.
 
 pub mod backlog;
+pub mod failover;
 pub mod master;
 pub mod propagate;
 pub mod psync;
@@ -105,6 +106,8 @@ pub struct Replication {
     pub next_generation: u64,
     /// Write rate estimate for `repl_backlog_covers_ms`: (window start, bytes in window).
     rate_window: (Instant, u64, f64),
+    /// A coordinated failover in progress (FAILOVER).
+    pub failover: failover::Failover,
 }
 
 impl Default for Replication {
@@ -129,6 +132,7 @@ impl Default for Replication {
             master_db: 0,
             next_generation: 1,
             rate_window: (Instant::now(), 0, 0.0),
+            failover: failover::Failover::default(),
         }
     }
 }
@@ -398,6 +402,9 @@ impl Replication {
                     }
                 ));
                 s.push_str(&format!("slave_repl_offset:{off}\r\n"));
+                if m.state == replica::LinkState::Sync {
+                    s.push_str(&m.transfer.info());
+                }
                 if !up {
                     let since = match m.down_since {
                         Some(Some(t)) => t.elapsed().as_secs() as i64,
@@ -444,7 +451,10 @@ impl Replication {
                 r.ack_off
             ));
         }
-        s.push_str("master_failover_state:no-failover\r\n");
+        s.push_str(&format!(
+            "master_failover_state:{}\r\n",
+            self.failover.state.name()
+        ));
         s.push_str(&format!("master_replid:{}\r\n", self.replid));
         s.push_str(&format!("master_replid2:{}\r\n", self.replid2));
         s.push_str(&format!("master_repl_offset:{}\r\n", self.offset));

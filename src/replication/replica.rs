@@ -6,6 +6,7 @@ use super::propagate;
 use crate::protocol::{Out, ParseLimits, Parser, Resp};
 use crate::server::{ClientHandle, ClientKind, ClientState, Shared};
 use bytes::{Bytes, BytesMut};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -49,6 +50,105 @@ pub struct MasterLink {
     pub last_io: Option<Instant>,
     /// Since when the link is down (`None` while up; `Some(None)` if never up).
     pub down_since: Option<Option<Instant>>,
+    /// The RDB transfer in progress, if any.
+    pub transfer: Arc<TransferProgress>,
+}
+
+/// Progress of an RDB transfer, updated by the link task without taking the keyspace lock, for
+/// INFO's `master_sync_*` fields.
+#[derive(Debug, Default)]
+pub struct TransferProgress {
+    /// Bytes announced by `$<len>`, or -1 for an EOF-framed transfer.
+    size: AtomicI64,
+    read: AtomicI64,
+    /// Unix time (seconds) bytes last arrived.
+    last_io: AtomicI64,
+}
+
+impl TransferProgress {
+    fn start(&self, size: i64) {
+        self.size.store(size, Ordering::Relaxed);
+        self.read.store(0, Ordering::Relaxed);
+        self.last_io
+            .store(crate::store::now_ms() / 1000, Ordering::Relaxed);
+    }
+
+    fn received(&self, n: usize) {
+        self.read.fetch_add(n as i64, Ordering::Relaxed);
+        self.last_io
+            .store(crate::store::now_ms() / 1000, Ordering::Relaxed);
+    }
+
+    /// The `master_sync_*` lines, as Redis prints them during a transfer.
+    pub fn info(&self) -> String {
+        let size = self.size.load(Ordering::Relaxed);
+        let read = self.read.load(Ordering::Relaxed);
+        let perc = if size != 0 {
+            read as f64 / size as f64 * 100.0
+        } else {
+            0.0
+        };
+        let idle = crate::store::now_ms() / 1000 - self.last_io.load(Ordering::Relaxed);
+        format!(
+            "master_sync_total_bytes:{size}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{idle}\r\n",
+            size - read
+        )
+    }
+}
+
+/// Makes this node a replica of `host:port` (REPLICAOF, the config file, a failover), starting
+/// the link task. A former master keeps its data and offers its own history for a partial
+/// resynchronization.
+pub fn become_replica(
+    shared: &Shared,
+    repl: &mut super::Replication,
+    ks: &mut crate::store::Keyspace,
+    host: String,
+    port: u16,
+) {
+    let generation = repl.next_generation;
+    repl.next_generation += 1;
+    repl.has_history = repl.has_history || repl.backlog.is_some();
+    repl.master = Some(MasterLink {
+        host: host.clone(),
+        port,
+        state: LinkState::Connect,
+        generation,
+        read_offset: repl.offset,
+        last_io: None,
+        down_since: Some(None),
+        transfer: Arc::default(),
+    });
+    ks.is_replica = true;
+    crate::logging::set_role(b'S');
+    shared.config_mut().replicaof = Some((host.clone(), port));
+    if let Some(me) = shared.self_arc() {
+        tokio::spawn(run(me, host, port, generation));
+    }
+}
+
+/// Promotes this replica (REPLICAOF NO ONE, PSYNC FAILOVER, an aborted failover): a new
+/// replication id with the old one kept as replid2, so siblings re-pointed here get
+/// `+CONTINUE`; the backlog is kept; sub-replicas reconnect to learn the new id.
+pub fn become_master(
+    shared: &Shared,
+    repl: &mut super::Replication,
+    ks: &mut crate::store::Keyspace,
+    why: &str,
+) {
+    if repl.master.take().is_none() {
+        return;
+    }
+    ks.is_replica = false;
+    repl.shift_replication_id();
+    if repl.backlog.is_none() {
+        let size = shared.config().int("repl-backlog-size").max(1) as usize;
+        repl.backlog = Some(super::backlog::Backlog::new(size, repl.offset));
+    }
+    repl.disconnect_replicas();
+    crate::logging::set_role(b'M');
+    shared.config_mut().replicaof = None;
+    info!("MASTER MODE enabled ({why})");
 }
 
 /// Replies the handshake expects.
@@ -202,31 +302,50 @@ async fn session(
     )
     .await?;
     let _ = read_line(&mut stream, &mut buf).await?;
-    // PSYNC with our history when we have one.
-    let (req_id, req_off) = {
+    // PSYNC with our history when we have one; a master handing over (FAILOVER) says so.
+    let (req_id, req_off, failing_over, transfer) = {
         let core = shared.core();
-        if core.repl.has_history {
+        let (id, off) = if core.repl.has_history {
             (core.repl.replid.clone(), core.repl.offset + 1)
         } else {
             ("?".to_string(), -1)
-        }
+        };
+        let failing_over = core.repl.failover.state == super::failover::FailoverState::InProgress;
+        let transfer = core.repl.master.as_ref().map(|m| m.transfer.clone());
+        (id, off, failing_over, transfer.unwrap_or_default())
     };
     if req_id == "?" {
         info!("Partial resynchronization not possible (no cached master)");
     } else {
         info!("Trying a partial resynchronization (request {req_id}:{req_off}).");
     }
-    send(
-        &mut stream,
-        &[b"PSYNC", req_id.as_bytes(), req_off.to_string().as_bytes()],
-    )
-    .await?;
+    let req_off = req_off.to_string();
+    let mut psync: Vec<&[u8]> = vec![b"PSYNC", req_id.as_bytes(), req_off.as_bytes()];
+    if failing_over {
+        psync.push(b"FAILOVER");
+    }
+    send(&mut stream, &psync).await?;
     let reply = loop {
         let line = read_line(&mut stream, &mut buf).await?;
         if !line.is_empty() {
             break line;
         }
     };
+    if failing_over {
+        let mut core = shared.core();
+        let core = &mut *core;
+        if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
+            super::failover::clear(shared, &mut core.repl);
+        } else {
+            super::failover::abort(
+                shared,
+                &mut core.repl,
+                &mut core.ks,
+                "Failover target rejected psync request",
+            );
+            return Err(format!("failover target rejected PSYNC: {reply}"));
+        }
+    }
     let mut eof_ack = None;
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut parts = rest.split_whitespace();
@@ -234,7 +353,7 @@ async fn session(
         let off: i64 = parts.next().and_then(|o| o.parse().ok()).unwrap_or(-1);
         info!("Full resync from master: {id}:{off}");
         set_state(shared, generation, LinkState::Sync);
-        let eof = full_sync(shared, &mut stream, &mut buf, &id, off).await?;
+        let eof = full_sync(shared, &mut stream, &mut buf, &id, off, &transfer).await?;
         if eof {
             eof_ack = Some(off);
         }
@@ -277,6 +396,7 @@ async fn full_sync(
     buf: &mut BytesMut,
     id: &str,
     off: i64,
+    transfer: &TransferProgress,
 ) -> Result<bool, String> {
     let header = loop {
         let line = read_line(stream, buf).await?;
@@ -286,6 +406,7 @@ async fn full_sync(
         break line;
     };
     let started = Instant::now();
+    let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
     let mut payload = Vec::new();
     let eof = if let Some(mark) = header.strip_prefix("$EOF:") {
         let mark = mark.as_bytes().to_vec();
@@ -294,13 +415,15 @@ async fn full_sync(
         }
         let mark = mark[..40].to_vec();
         info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
+        transfer.start(-1);
         loop {
+            transfer.received(buf.len());
             payload.extend_from_slice(&buf.split());
             if payload.len() >= 40 && payload[payload.len() - 40..] == mark[..] {
                 payload.truncate(payload.len() - 40);
                 break;
             }
-            let n = tokio::time::timeout(Duration::from_secs(60), stream.read_buf(buf))
+            let n = tokio::time::timeout(timeout, stream.read_buf(buf))
                 .await
                 .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
                 .map_err(|e| e.to_string())?;
@@ -314,11 +437,17 @@ async fn full_sync(
         .and_then(|l| l.parse::<usize>().ok())
     {
         info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to memory");
+        transfer.start(len as i64);
+        transfer.received(buf.len().min(len));
         while payload.len() + buf.len() < len {
-            let n = stream.read_buf(buf).await.map_err(|e| e.to_string())?;
+            let n = tokio::time::timeout(timeout, stream.read_buf(buf))
+                .await
+                .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
+                .map_err(|e| e.to_string())?;
             if n == 0 {
                 return Err("I/O error trying to sync with MASTER: connection lost".into());
             }
+            transfer.received(n.min(len.saturating_sub(payload.len() + buf.len() - n)));
         }
         payload.extend_from_slice(&buf.split_to(len - payload.len()));
         false

@@ -346,7 +346,17 @@ impl Connection {
 
     /// CLIENT PAUSE: hold the batch while a pause covering it is in effect.
     async fn wait_while_paused(&self) {
-        while let Some(pause) = self.shared.pause() {
+        if self.shared.pause().is_none() {
+            return;
+        }
+        loop {
+            // Registered before the check, so an unpause in between is not missed.
+            let unpaused = self.shared.unpaused.notified();
+            tokio::pin!(unpaused);
+            unpaused.as_mut().enable();
+            let Some(pause) = self.shared.pause() else {
+                return;
+            };
             let affected = pause.all
                 || self.pending.iter().any(|args| {
                     self.shared.commands.lookup(&args[0]).is_some_and(|c| {
@@ -359,7 +369,7 @@ impl Connection {
             let wait = pause.until.saturating_duration_since(Instant::now());
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = self.shared.unpaused.notified() => {}
+                _ = unpaused => {}
             }
         }
     }

@@ -212,8 +212,12 @@ pub struct Shared {
     pub monitor_count: AtomicUsize,
     monitors: Mutex<Vec<Arc<ClientHandle>>>,
     pause: Mutex<Option<Pause>>,
-    /// Woken by CLIENT UNPAUSE.
+    /// Woken by CLIENT UNPAUSE and the end of a failover's write pause.
     pub unpaused: Notify,
+    /// Writes are paused by a coordinated failover (FAILOVER), independently of CLIENT PAUSE.
+    failover_pause: AtomicBool,
+    /// Set while either pause may be in effect: the per-batch check is one atomic load.
+    any_pause: AtomicBool,
     /// Woken when a replica ACKs (WAIT).
     pub acks: Notify,
     /// Path of the running executable (INFO `executable`).
@@ -264,6 +268,8 @@ impl Shared {
             monitors: Mutex::new(Vec::new()),
             pause: Mutex::new(None),
             unpaused: Notify::new(),
+            failover_pause: AtomicBool::new(false),
+            any_pause: AtomicBool::new(false),
             acks: Notify::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -346,22 +352,56 @@ impl Shared {
         }
     }
 
-    /// The current CLIENT PAUSE, if still in effect.
+    /// The pause in effect, if any: CLIENT PAUSE while it lasts, else a failover's write pause
+    /// (which lasts until the failover ends).
     pub fn pause(&self) -> Option<Pause> {
+        if !self.any_pause.load(Ordering::Acquire) {
+            return None;
+        }
         let mut p = relock(self.pause.lock());
         match *p {
-            Some(pause) if pause.until > Instant::now() => Some(pause),
+            Some(pause) if pause.until > Instant::now() => return Some(pause),
             Some(_) => {
                 *p = None;
-                None
+                self.any_pause.store(
+                    self.failover_pause.load(Ordering::Acquire),
+                    Ordering::Release,
+                );
             }
-            None => None,
+            None => {}
+        }
+        self.failover_pause.load(Ordering::Acquire).then(|| Pause {
+            until: Instant::now() + Duration::from_secs(3600),
+            all: false,
+        })
+    }
+
+    /// Whether writes are paused right now: expiry, replica PINGs and GETACKs then wait too,
+    /// so the stream does not move while a failover waits for a replica to catch up.
+    pub fn writes_paused(&self) -> bool {
+        self.pause().is_some()
+    }
+
+    /// Starts or ends a failover's write pause.
+    pub fn set_failover_pause(&self, on: bool) {
+        let p = relock(self.pause.lock());
+        self.failover_pause.store(on, Ordering::Release);
+        self.any_pause.store(on || p.is_some(), Ordering::Release);
+        drop(p);
+        if !on {
+            self.unpaused.notify_waiters();
         }
     }
 
     /// Sets or clears CLIENT PAUSE.
     pub fn set_pause(&self, pause: Option<Pause>) {
-        *relock(self.pause.lock()) = pause;
+        let mut p = relock(self.pause.lock());
+        *p = pause;
+        self.any_pause.store(
+            pause.is_some() || self.failover_pause.load(Ordering::Acquire),
+            Ordering::Release,
+        );
+        drop(p);
         if pause.is_none() {
             self.unpaused.notify_waiters();
         }
@@ -497,7 +537,7 @@ pub async fn run(config: Config) -> i32 {
             Ok(_) => {}
         }
         if let Some((host, port)) = replicaof {
-            crate::commands::replication::become_replica(
+            crate::replication::replica::become_replica(
                 &shared,
                 &mut core.repl,
                 &mut core.ks,
@@ -582,7 +622,9 @@ async fn cron(shared: Arc<Shared>) {
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         let mut core = shared.core();
         let core = &mut *core;
-        core.ks.active_expire_cycle(budget);
+        if !shared.writes_paused() {
+            core.ks.active_expire_cycle(budget);
+        }
         if !core.ks.expired_log.is_empty() {
             // Active expiry: one bare DEL per key, never wrapped.
             for (db, key) in std::mem::take(&mut core.ks.expired_log) {
@@ -665,8 +707,10 @@ fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
             cfg.int("repl-backlog-ttl"),
         )
     };
+    crate::replication::failover::update(shared, &mut core.repl, &mut core.ks);
     let now = crate::store::now_ms() / 1000;
-    if (now as u64).is_multiple_of(period) && core.repl.last_ping != now {
+    let paused = shared.writes_paused();
+    if (now as u64).is_multiple_of(period) && core.repl.last_ping != now && !paused {
         core.repl.last_ping = now;
         core.repl.ping_replicas();
     }

@@ -240,6 +240,13 @@ impl RealRedis {
     }
 }
 
+impl RealRedis {
+    /// The process id (tests stop and resume it with SIGSTOP/SIGCONT).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for RealRedis {
     fn drop(&mut self) {
         let _ = self.child.kill();
