@@ -263,3 +263,81 @@ fn replica_announces_the_configured_address() {
         info.contains("slave0:ip=10.9.8.7,port=4444,state=online")
     }));
 }
+
+/// `repl-diskless-load`: `disabled` (the default) keeps the transfer as dump.rdb, `swapdb`
+/// does not, `on-empty-db` does only when the replica held keys; `rdb-del-sync-files yes`
+/// removes the kept file when the replica has no persistence. Every mode ends with the
+/// master's data.
+#[test]
+fn diskless_load_modes_decide_whether_the_transfer_is_kept_on_disk() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    fill(&mut m);
+    let want = dataset(&mut m);
+    let port = master.port.to_string();
+    let cases: &[(&[&str], bool, bool, &str)] = &[
+        // (extra args, replica holds keys first, file expected, log word)
+        (&[], false, true, "to disk"),
+        (
+            &["--repl-diskless-load", "swapdb"],
+            true,
+            false,
+            "to parser",
+        ),
+        (
+            &["--repl-diskless-load", "on-empty-db"],
+            false,
+            false,
+            "to parser",
+        ),
+        (
+            &["--repl-diskless-load", "on-empty-db"],
+            true,
+            true,
+            "to disk",
+        ),
+        (
+            &["--save", "", "--rdb-del-sync-files", "yes"],
+            false,
+            false,
+            "to disk",
+        ),
+    ];
+    for (extra, has_keys, file_expected, word) in cases {
+        let replica = Server::start(extra);
+        let mut r = replica.conn();
+        if *has_keys {
+            let _: () = r.set("local-only", 1).unwrap();
+        }
+        let _: () = redis::cmd("REPLICAOF")
+            .arg("127.0.0.1")
+            .arg(&port)
+            .query(&mut r)
+            .unwrap();
+        assert!(
+            replica.wait_log(
+                "MASTER <-> REPLICA sync: Finished with success",
+                Duration::from_secs(30)
+            ),
+            "{extra:?}"
+        );
+        assert!(
+            replica
+                .log()
+                .iter()
+                .any(|l| l.contains("from master") && l.contains(word)),
+            "{extra:?}: no 'receiving ... {word}' line"
+        );
+        assert!(caught_up(&mut m, &mut r), "{extra:?}");
+        assert_eq!(dataset(&mut r), want, "{extra:?}");
+        let file = replica.dir.join("dump.rdb");
+        assert_eq!(file.exists(), *file_expected, "{extra:?}: dump.rdb");
+        if *file_expected {
+            // The kept file is the master's snapshot: a fresh server loads the same data.
+            let copy = scratch_dir("kept-sync-rdb");
+            std::fs::copy(&file, copy.join("dump.rdb")).unwrap();
+            let loaded = Server::start(&["--dir", copy.to_str().unwrap()]);
+            assert_eq!(dataset(&mut loaded.conn()), want, "{extra:?}: kept file");
+        }
+    }
+}

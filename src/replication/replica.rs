@@ -407,6 +407,8 @@ async fn full_sync(
     };
     let started = Instant::now();
     let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
+    let to_disk = load_through_disk(shared);
+    let target = if to_disk { "disk" } else { "parser" };
     let mut payload = Vec::new();
     let eof = if let Some(mark) = header.strip_prefix("$EOF:") {
         let mark = mark.as_bytes().to_vec();
@@ -414,7 +416,7 @@ async fn full_sync(
             return Err("bad EOF mark".into());
         }
         let mark = mark[..40].to_vec();
-        info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
+        info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {target}");
         transfer.start(-1);
         loop {
             transfer.received(buf.len());
@@ -436,7 +438,7 @@ async fn full_sync(
         .strip_prefix('$')
         .and_then(|l| l.parse::<usize>().ok())
     {
-        info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to memory");
+        info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to {target}");
         transfer.start(len as i64);
         transfer.received(buf.len().min(len));
         while payload.len() + buf.len() < len {
@@ -459,6 +461,21 @@ async fn full_sync(
         return Err(format!(
             "Bad protocol from MASTER, the first byte is not '$' (we received '{header}')"
         ));
+    };
+    let rdb_file = if to_disk {
+        let path = crate::server::persistence::rdb_path(&shared.config());
+        let bytes = std::mem::take(&mut payload);
+        let (path, bytes) = tokio::task::spawn_blocking(move || {
+            let r = crate::server::persistence::write_rdb_bytes(&path, &bytes);
+            r.map(|()| (path, bytes))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("Failed trying to rename the temp DB into the final DB file: {e}"))?;
+        payload = bytes;
+        Some(path)
+    } else {
+        None
     };
     // Load beside the live data: clients keep reading the old dataset until the swap.
     let (dbs, limits) = (
@@ -506,7 +523,34 @@ async fn full_sync(
         "MASTER <-> REPLICA sync: Finished with success ({keys} keys, {:.3} s)",
         started.elapsed().as_secs_f64()
     );
+    if let Some(path) = rdb_file {
+        let cfg = shared.config();
+        let persistent =
+            crate::server::persistence::has_save_points(&cfg) || cfg.bool("appendonly");
+        if cfg.bool("rdb-del-sync-files") && !persistent {
+            info!("Removing the RDB file obtained from the master. This replica has persistence disabled");
+            let _ = std::fs::remove_file(path);
+        }
+    }
     Ok(eof)
+}
+
+/// `repl-diskless-load`: `disabled` keeps the transfer as the RDB file before loading it, as
+/// Redis does; `on-empty-db` does so unless we hold no keys; `swapdb` only loads it. Every
+/// mode loads beside the live data and swaps (no empty window).
+fn load_through_disk(shared: &Shared) -> bool {
+    let mode = shared
+        .config()
+        .get("repl-diskless-load")
+        .to_ascii_lowercase();
+    match mode.as_str() {
+        "swapdb" => false,
+        "on-empty-db" => {
+            let core = shared.core();
+            (0..core.ks.db_count()).any(|db| core.ks.dbsize(db) > 0)
+        }
+        _ => true,
+    }
 }
 
 /// Applies the master's stream: each command runs with no reply, the offset advances once a
