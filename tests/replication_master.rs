@@ -535,3 +535,103 @@ fn config_set_repl_backlog_size_resizes_the_live_backlog() {
     .as_deref()
         == Some("1")));
 }
+
+/// Replicas arriving during `repl-diskless-sync-delay` share one snapshot, and
+/// `repl-diskless-sync-max-replicas` starts it as soon as that many have arrived (here long
+/// before the 60-second delay).
+#[test]
+fn replicas_share_one_snapshot_started_at_max_replicas() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "60",
+        "--repl-diskless-sync-max-replicas",
+        "2",
+    ]);
+    let mut m = master.conn();
+    fill(&mut m);
+    let port = master.port.to_string();
+    let Some(a) = RealRedis::start(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    let Some(b) = RealRedis::start(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    let (mut ra, mut rb) = (conn(a.port), conn(b.port));
+    wait_link_up(&mut ra);
+    wait_link_up(&mut rb);
+    let starts: Vec<String> = master
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("Starting BGSAVE for SYNC"))
+        .collect();
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert!(
+        starts[0].contains(&format!(":{}", a.port)) && starts[0].contains(&format!(":{}", b.port)),
+        "{starts:?}"
+    );
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("2")
+    );
+    churn(&mut m, 500, 9);
+    assert_in_sync(&mut m, &mut ra);
+    assert_in_sync(&mut m, &mut rb);
+}
+
+/// A replica that vanishes in the middle of its snapshot leaves the master serving, and the
+/// snapshot slot free for the next BGSAVE and the next full sync.
+#[test]
+fn replica_leaving_mid_snapshot_leaves_the_master_clean() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--save",
+        "",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut m = master.conn();
+    let _: () = redis::cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(300_000)
+        .arg("key")
+        .arg(100)
+        .query(&mut m)
+        .unwrap();
+    {
+        let mut fake = Raw::connect(master.port);
+        fake.call(&["REPLCONF", "capa", "eof", "capa", "psync2"]);
+        fake.send(&["PSYNC", "?", "-1"]);
+        assert!(master.wait_log("Starting BGSAVE for SYNC", Duration::from_secs(10)));
+        // Leave without reading the payload.
+    }
+    assert!(master.wait_log("Connection with replica", Duration::from_secs(20)));
+    assert!(master.wait_log(
+        "Full sync snapshot stopped: every replica of the sync left",
+        Duration::from_secs(20)
+    ));
+    let _: () = m.set("still", "serving").unwrap();
+    // The snapshot slot was released: BGSAVE can run and finish.
+    assert!(wait_until(Duration::from_secs(20), || {
+        redis::cmd("BGSAVE").query::<String>(&mut m).is_ok()
+    }));
+    assert!(wait_until(Duration::from_secs(60), || info_field(
+        &mut m,
+        "persistence",
+        "rdb_bgsave_in_progress"
+    )
+    .as_deref()
+        == Some("0")));
+    assert_eq!(
+        info_field(&mut m, "persistence", "rdb_last_bgsave_status").as_deref(),
+        Some("ok")
+    );
+    let Some(r) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]) else {
+        return;
+    };
+    let mut rc = conn(r.port);
+    wait_link_up(&mut rc);
+    assert_eq!(rc.get::<_, String>("still").unwrap(), "serving");
+    let n: i64 = redis::cmd("DBSIZE").query(&mut rc).unwrap();
+    assert_eq!(n, 300_001);
+}

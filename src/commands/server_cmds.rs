@@ -1099,6 +1099,38 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             );
             ctx.out.ok();
         }
+        ("populate", 3..=5) => {
+            // Redis's: `key:<i>` = `value:<i>` (or padded with zero bytes to <size>); existing
+            // keys are left alone. Not propagated, as in Redis.
+            let count = arg_i64(&args[2])?;
+            if count < 0 {
+                return Err(CmdError::err("count is negative"));
+            }
+            let prefix = args.get(3).map_or(&b"key"[..], |p| &p[..]);
+            let size = match args.get(4) {
+                Some(a) => {
+                    usize::try_from(arg_i64(a)?).map_err(|_| CmdError::err("size is negative"))?
+                }
+                None => 0,
+            };
+            let db = ctx.db();
+            let mut key = Vec::with_capacity(prefix.len() + 21);
+            for i in 0..count {
+                key.clear();
+                key.extend_from_slice(prefix);
+                key.extend_from_slice(format!(":{i}").as_bytes());
+                if ctx.ks.exists(db, &key) {
+                    continue;
+                }
+                let mut value = format!("value:{i}").into_bytes();
+                if size > 0 {
+                    value.resize(size, 0);
+                }
+                ctx.ks
+                    .set(db, &key, crate::store::Value::string_from_vec(value), false);
+            }
+            ctx.out.ok();
+        }
         ("set-active-expire", 3) => {
             ctx.ks.active_expire = arg_i64(&args[2])? != 0;
             ctx.out.ok();
@@ -1125,6 +1157,10 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "OBJECT <key>",
                 "    Show low level info about the key and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cache will be evicted as needed.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -185,8 +185,41 @@ async fn serve_inner(
     stream_loop(shared, stream, push_rx, handle, wait_first_ack).await
 }
 
-/// Cuts a snapshot, registers the replica at exactly that offset, and streams the RDB. Returns
-/// whether the stream must wait for the replica's first ACK (EOF framing).
+/// What the snapshot producer sends each replica of its group.
+#[derive(Debug)]
+enum SyncMsg {
+    /// The snapshot was cut: the replica is registered at `offset` of `replid`.
+    Start { replid: String, offset: i64 },
+    /// The next piece of the RDB payload (shared by every replica of the group, not copied).
+    Chunk(Bytes),
+    /// The payload is complete.
+    Done,
+    /// The snapshot could not be produced.
+    Failed(String),
+}
+
+/// A replica waiting for the next snapshot.
+#[derive(Debug)]
+struct Member {
+    handle: Arc<ClientHandle>,
+    conf: ReplConf,
+    tx: mpsc::Sender<SyncMsg>,
+}
+
+/// Replicas that asked for a full sync and will share the next snapshot (replication.md §7.4):
+/// those arriving during `repl-diskless-sync-delay` join the same one.
+#[derive(Debug)]
+pub struct PendingSync {
+    members: Vec<Member>,
+    /// Woken when a replica joins (for `repl-diskless-sync-max-replicas`).
+    joined: Arc<tokio::sync::Notify>,
+}
+
+/// Chunks of payload a replica may have queued before the producer waits for it.
+const CHUNKS_IN_FLIGHT: usize = 16;
+
+/// Joins (or opens) the group for the next snapshot, streams the RDB as the producer hands it
+/// out, and returns whether the stream must wait for the replica's first ACK (EOF framing).
 async fn full_sync(
     shared: &Arc<Shared>,
     stream: &mut TcpStream,
@@ -194,46 +227,59 @@ async fn full_sync(
     legacy: bool,
     conf: ReplConf,
 ) -> Result<bool, String> {
-    let cfg = shared.config().clone();
-    let eof = conf.capa_eof && cfg.bool("repl-diskless-sync") && !legacy;
+    let (diskless, delay, max_replicas) = {
+        let cfg = shared.config();
+        (
+            cfg.bool("repl-diskless-sync"),
+            cfg.int("repl-diskless-sync-delay").max(0) as u64,
+            cfg.int("repl-diskless-sync-max-replicas").max(0) as usize,
+        )
+    };
+    let eof = conf.capa_eof && diskless && !legacy;
     let who = format!("{}:{}", replica_ip(handle, &conf), conf.listening_port);
-    if eof {
-        // repl-diskless-sync-delay: wait for more replicas, with newline keep-alives.
-        let delay = cfg.int("repl-diskless-sync-delay").max(0) as u64;
-        for _ in 0..delay {
-            write(stream, b"\n").await?;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    }
-    // One snapshot at a time: wait (with keep-alives) while a save is running.
-    let (replid, offset, snap_id, sizes) = loop {
-        {
-            let mut core = shared.core();
-            let core = &mut *core;
-            if let Some((snap_id, sizes)) = core.ks.begin_snapshot() {
-                let repl = &mut core.repl;
-                repl.flush_outbox();
-                repl.reset_selected_db();
-                repl.replicas.push(Replica {
-                    handle: handle.clone(),
-                    ip: replica_ip(handle, &conf),
-                    port: conf.listening_port,
-                    state: ReplicaState::WaitBgsave,
-                    ack_off: 0,
-                    ack_time: Instant::now(),
+    let (tx, mut rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    {
+        let mut core = shared.core();
+        let member = Member {
+            handle: handle.clone(),
+            conf,
+            tx,
+        };
+        match core.repl.pending_sync.as_mut() {
+            Some(group) => {
+                group.members.push(member);
+                group.joined.notify_one();
+            }
+            None => {
+                let joined = Arc::new(tokio::sync::Notify::new());
+                core.repl.pending_sync = Some(PendingSync {
+                    members: vec![member],
+                    joined: joined.clone(),
                 });
-                repl.alone_since = None;
-                break (repl.replid.clone(), repl.offset, snap_id, sizes);
+                // Diskless syncs wait for more replicas to share the snapshot; disk syncs
+                // start at once, as in Redis.
+                let wait = if diskless {
+                    Duration::from_secs(delay)
+                } else {
+                    Duration::ZERO
+                };
+                let shared = shared.clone();
+                tokio::spawn(start_producer(shared, wait, max_replicas, joined));
             }
         }
-        write(stream, b"\n").await?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Newline keep-alives until the snapshot is cut (replication.md §4).
+    let (replid, offset) = loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(SyncMsg::Start { replid, offset }) => break (replid, offset),
+                Some(SyncMsg::Failed(e)) => return Err(format!("full sync failed: {e}")),
+                _ => return Err("full sync failed: the snapshot producer stopped".into()),
+            },
+            _ = tokio::time::sleep(Duration::from_secs(1)) => write(stream, b"\n").await?,
+        }
     };
     let started = Instant::now();
-    info!(
-        "Starting BGSAVE for SYNC with target: {} (replica {who}, offset {offset})",
-        if eof { "replicas sockets" } else { "disk" }
-    );
     if !legacy {
         write(
             stream,
@@ -241,67 +287,26 @@ async fn full_sync(
         )
         .await?;
     }
-    let buf = SharedBuf::default();
-    let opts = Options {
-        compression: cfg.bool("rdbcompression"),
-        checksum: cfg.bool("rdbchecksum"),
-    };
-    let mut w = Writer::new(buf.clone(), opts).with_list_fill(cfg.int("list-max-listpack-size"));
-    let aux = Aux {
-        used_mem: crate::server::used_memory(),
-        repl: Some(ReplAux {
-            stream_db: 0,
-            id: replid.clone(),
-            offset,
-        }),
-        ..Aux::default()
-    };
-    w.header(&aux).map_err(|e| e.to_string())?;
     let mark = rdb::framing::new_eof_mark();
-    let mut disk_payload = Vec::new();
     if eof {
         write(stream, &rdb::framing::eof_preamble(&mark)).await?;
     }
-    let mut current_db = None;
-    let outcome: Result<(), String> = async {
-        loop {
-            let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
-            let Some((items, done)) = step else {
-                return Err("snapshot aborted".to_string());
-            };
-            for it in items {
-                if current_db != Some(it.db) {
-                    let s = sizes.get(it.db).copied().unwrap_or_default();
-                    w.select_db(it.db, s.keys, s.expires)
-                        .map_err(|e| e.to_string())?;
-                    current_db = Some(it.db);
-                }
-                w.entry(&it.key, &it.value, it.expire_ms)
-                    .map_err(|e| e.to_string())?;
-            }
-            let chunk = buf.take();
-            if eof {
-                write(stream, &chunk).await?;
-            } else {
-                disk_payload.extend_from_slice(&chunk);
-            }
-            if done {
-                return Ok(());
+    // Disk framing needs the length first: collect the payload (Redis reads it from the file).
+    let mut disk_payload = Vec::new();
+    loop {
+        match rx.recv().await {
+            Some(SyncMsg::Chunk(chunk)) if eof => write(stream, &chunk).await?,
+            Some(SyncMsg::Chunk(chunk)) => disk_payload.extend_from_slice(&chunk),
+            Some(SyncMsg::Done) => break,
+            Some(SyncMsg::Failed(e)) => return Err(format!("full sync failed: {e}")),
+            Some(SyncMsg::Start { .. }) | None => {
+                return Err("full sync failed: the snapshot producer stopped".into())
             }
         }
     }
-    .await;
-    if let Err(e) = outcome {
-        shared.core().ks.abort_snapshot_id(snap_id);
-        return Err(format!("full sync failed: {e}"));
-    }
-    w.finish().map_err(|e| e.to_string())?;
-    let tail = buf.take();
     if eof {
-        write(stream, &tail).await?;
         write(stream, &mark).await?;
     } else {
-        disk_payload.extend_from_slice(&tail);
         write(
             stream,
             &rdb::framing::len_preamble(disk_payload.len() as u64),
@@ -331,6 +336,178 @@ async fn full_sync(
         started.elapsed().as_secs_f64()
     );
     Ok(eof)
+}
+
+/// Waits out the sync delay (ended early once `max_replicas` have joined), then cuts the
+/// snapshot for every replica of the group and encodes it on a thread of its own, so clients
+/// and the replicas' socket writes keep the event loop.
+async fn start_producer(
+    shared: Arc<Shared>,
+    wait: Duration,
+    max_replicas: usize,
+    joined: Arc<tokio::sync::Notify>,
+) {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let members = shared
+            .core()
+            .repl
+            .pending_sync
+            .as_ref()
+            .map_or(0, |g| g.members.len());
+        if max_replicas > 0 && members >= max_replicas {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = joined.notified() => {}
+        }
+    }
+    // One snapshot at a time: a running BGSAVE delays the cut (replicas keep getting
+    // keep-alives); the group keeps accepting replicas meanwhile.
+    let (members, replid, offset, snap_id, sizes) = loop {
+        {
+            let mut core = shared.core();
+            let core = &mut *core;
+            if let Some((snap_id, sizes)) = core.ks.begin_snapshot() {
+                let members = core
+                    .repl
+                    .pending_sync
+                    .take()
+                    .map(|g| g.members)
+                    .unwrap_or_default();
+                let repl = &mut core.repl;
+                repl.flush_outbox();
+                repl.reset_selected_db();
+                let mut live = Vec::with_capacity(members.len());
+                for m in members {
+                    // A replica that left while waiting is not registered.
+                    if m.tx.is_closed() {
+                        continue;
+                    }
+                    repl.replicas.push(Replica {
+                        handle: m.handle.clone(),
+                        ip: replica_ip(&m.handle, &m.conf),
+                        port: m.conf.listening_port,
+                        state: ReplicaState::WaitBgsave,
+                        ack_off: 0,
+                        ack_time: Instant::now(),
+                    });
+                    let _ = m.tx.try_send(SyncMsg::Start {
+                        replid: repl.replid.clone(),
+                        offset: repl.offset,
+                    });
+                    live.push(m);
+                }
+                if !live.is_empty() {
+                    repl.alone_since = None;
+                }
+                break (live, repl.replid.clone(), repl.offset, snap_id, sizes);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    if members.is_empty() {
+        shared.core().ks.abort_snapshot_id(snap_id);
+        return;
+    }
+    let targets: Vec<String> = members
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{}",
+                replica_ip(&m.handle, &m.conf),
+                m.conf.listening_port
+            )
+        })
+        .collect();
+    info!(
+        "Starting BGSAVE for SYNC with target: replicas sockets ({}; offset {offset})",
+        targets.join(", ")
+    );
+    let cfg = shared.config().clone();
+    let producer = std::thread::Builder::new()
+        .name("sync-snapshot".into())
+        .spawn(move || produce(&shared, &cfg, members, replid, offset, snap_id, sizes));
+    if let Err(e) = producer {
+        warn!("Can't start the full sync snapshot: {e}");
+    }
+}
+
+/// Encodes the snapshot and hands each chunk to every replica of the group; the slowest one
+/// sets the pace (as Redis's diskless transfer does). Stops, releasing the snapshot, when
+/// every replica is gone.
+fn produce(
+    shared: &Arc<Shared>,
+    cfg: &crate::config::Config,
+    mut members: Vec<Member>,
+    replid: String,
+    offset: i64,
+    snap_id: u64,
+    sizes: Vec<crate::store::DbSizes>,
+) {
+    let buf = SharedBuf::default();
+    let opts = Options {
+        compression: cfg.bool("rdbcompression"),
+        checksum: cfg.bool("rdbchecksum"),
+    };
+    let mut w = Writer::new(buf.clone(), opts).with_list_fill(cfg.int("list-max-listpack-size"));
+    let send = |members: &mut Vec<Member>, msg: &dyn Fn() -> SyncMsg| {
+        members.retain(|m| m.tx.blocking_send(msg()).is_ok());
+        !members.is_empty()
+    };
+    let outcome: Result<(), String> = (|| {
+        let aux = Aux {
+            used_mem: crate::server::used_memory(),
+            repl: Some(ReplAux {
+                stream_db: 0,
+                id: replid,
+                offset,
+            }),
+            ..Aux::default()
+        };
+        w.header(&aux).map_err(|e| e.to_string())?;
+        let mut current_db = None;
+        loop {
+            let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
+            let Some((items, done)) = step else {
+                return Err("the snapshot was aborted".to_string());
+            };
+            for it in items {
+                if current_db != Some(it.db) {
+                    let s = sizes.get(it.db).copied().unwrap_or_default();
+                    w.select_db(it.db, s.keys, s.expires)
+                        .map_err(|e| e.to_string())?;
+                    current_db = Some(it.db);
+                }
+                w.entry(&it.key, &it.value, it.expire_ms)
+                    .map_err(|e| e.to_string())?;
+            }
+            let chunk = Bytes::from(buf.take());
+            if !chunk.is_empty() && !send(&mut members, &|| SyncMsg::Chunk(chunk.clone())) {
+                return Err("every replica of the sync left".to_string());
+            }
+            if done {
+                break;
+            }
+        }
+        w.finish().map_err(|e| e.to_string())?;
+        let tail = Bytes::from(buf.take());
+        if !send(&mut members, &|| SyncMsg::Chunk(tail.clone())) {
+            return Err("every replica of the sync left".to_string());
+        }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => {
+            send(&mut members, &|| SyncMsg::Done);
+        }
+        Err(e) => {
+            shared.core().ks.abort_snapshot_id(snap_id);
+            info!("Full sync snapshot stopped: {e}");
+            send(&mut members, &|| SyncMsg::Failed(e.clone()));
+        }
+    }
 }
 
 /// Forwards the stream and reads ACKs until the connection ends.

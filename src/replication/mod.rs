@@ -108,6 +108,8 @@ pub struct Replication {
     rate_window: (Instant, u64, f64),
     /// A coordinated failover in progress (FAILOVER).
     pub failover: failover::Failover,
+    /// Replicas waiting to share the next full-sync snapshot.
+    pub pending_sync: Option<master::PendingSync>,
 }
 
 impl Default for Replication {
@@ -133,6 +135,7 @@ impl Default for Replication {
             next_generation: 1,
             rate_window: (Instant::now(), 0, 0.0),
             failover: failover::Failover::default(),
+            pending_sync: None,
         }
     }
 }
