@@ -36,6 +36,19 @@ fn caught_up(master: &mut redis::Connection, replica: &mut redis::Connection) ->
     })
 }
 
+/// Waits until `master` lists a replica on `port` as online (FAILOVER TO requires it; a
+/// redis-server master marks a diskless replica online only once its transfer is reaped).
+fn replica_online(master: &mut redis::Connection, port: u16) -> bool {
+    wait_until(Duration::from_secs(30), || {
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query(master)
+            .unwrap_or_default();
+        info.lines()
+            .any(|l| l.contains(&format!("port={port},state=online")))
+    })
+}
+
 fn failover_cmd(c: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<String> {
     redis::cmd("FAILOVER").arg(args).query(c)
 }
@@ -165,6 +178,7 @@ fn failover_between_resplica_nodes_keeps_every_write() {
     };
     let mut cc = conn(c.port);
     assert!(link_up(&mut cb) && link_up(&mut cc));
+    assert!(replica_online(&mut ca, b.port) && replica_online(&mut ca, c.port));
     let acked: i64 = redis::cmd("WAIT").arg(2).arg(5000).query(&mut ca).unwrap();
     assert_eq!(acked, 2);
     write_some(&mut ca, "late", 100);
@@ -219,6 +233,7 @@ fn failover_from_resplica_to_a_redis_replica() {
     };
     let mut cr = conn(r.port);
     assert!(link_up(&mut cr));
+    assert!(replica_online(&mut ca, r.port));
     write_some(&mut ca, "k", 300);
     assert_eq!(
         failover_cmd(&mut ca, &["TO", "127.0.0.1", &r.port.to_string()]).unwrap(),
@@ -253,6 +268,7 @@ fn failover_from_a_redis_master_to_resplica() {
     let mut cb = b.conn();
     assert!(link_up(&mut cb));
     assert!(caught_up(&mut cm, &mut cb));
+    assert!(replica_online(&mut cm, b.port));
     assert_eq!(
         failover_cmd(&mut cm, &["TO", "127.0.0.1", &b.port.to_string()]).unwrap(),
         "OK"

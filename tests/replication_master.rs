@@ -260,10 +260,14 @@ fn reconnect_past_the_backlog_and_new_replid_force_full_syncs() {
         p.set(format!("big:{i}"), &big).ignore();
     }
     let _: () = p.query(&mut m).unwrap();
-    assert!(wait_until(Duration::from_secs(20), || {
-        info_field(&mut m, "stats", "sync_full_reason_offset_before_backlog").as_deref()
-            == Some("1")
-    }));
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            info_field(&mut m, "stats", "sync_full_reason_offset_before_backlog").as_deref()
+                == Some("1")
+        }),
+        "{:#?}",
+        master.log()
+    );
     wait_link_up(&mut r);
     assert_in_sync(&mut m, &mut r);
     // A new replication id: the next reconnect cannot continue.

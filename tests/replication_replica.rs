@@ -163,7 +163,7 @@ fn chain_and_promotion_keep_partial_resyncs() {
         "0",
     ]);
     let mut mid = middle.conn();
-    assert!(caught_up(&mut t, &mut mid));
+    assert!(caught_up(&mut t, &mut mid), "{:#?}", middle.log());
     let Some(leaf) = RealRedis::start(&["--replicaof", "127.0.0.1", &middle.port.to_string()])
     else {
         return;

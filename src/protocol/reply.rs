@@ -23,25 +23,14 @@ pub struct Out {
 }
 
 fn put_int_line(buf: &mut BytesMut, prefix: u8, v: i64) {
-    let mut tmp = [0u8; 24];
-    let mut i = tmp.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if neg {
-        i -= 1;
-        tmp[i] = b'-';
-    }
-    buf.reserve(tmp.len() - i + 3);
+    let mut tmp = [0u8; 20];
+    let digits = crate::num::decimal(v.unsigned_abs(), &mut tmp);
+    buf.reserve(digits.len() + 4);
     buf.put_u8(prefix);
-    buf.put_slice(&tmp[i..]);
+    if v < 0 {
+        buf.put_u8(b'-');
+    }
+    buf.put_slice(digits);
     buf.put_slice(b"\r\n");
 }
 

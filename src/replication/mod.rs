@@ -104,8 +104,11 @@ pub struct Replication {
     pub master_db: usize,
     /// Source of REPLICAOF generations.
     pub next_generation: u64,
-    /// Write rate estimate for `repl_backlog_covers_ms`: (window start, bytes in window).
+    /// Write rate estimate for `repl_backlog_covers_ms`: (window start, `stream_bytes` at the
+    /// start, bytes per second over the last window).
     rate_window: (Instant, u64, f64),
+    /// Reused encoding buffer of [`Replication::flush_unit`].
+    scratch: Vec<u8>,
     /// A coordinated failover in progress (FAILOVER).
     pub failover: failover::Failover,
     /// Replicas waiting to share the next full-sync snapshot.
@@ -136,6 +139,7 @@ impl Default for Replication {
             rate_window: (Instant::now(), 0, 0.0),
             failover: failover::Failover::default(),
             pending_sync: None,
+            scratch: Vec::new(),
         }
     }
 }
@@ -212,7 +216,8 @@ impl Replication {
             return;
         }
         let cmds = std::mem::take(&mut self.pending);
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         let wrap = cmds.len() > 1;
         for (i, (db, args)) in cmds.iter().enumerate() {
             if self.seldb != *db as i64 {
@@ -230,24 +235,37 @@ impl Replication {
         if wrap {
             out.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
         }
-        self.write_stream(Bytes::from(out));
+        self.write_stream(&out);
+        self.scratch = out;
+        // Hand the (emptied) command list back so its allocation is reused too.
+        self.pending = cmds;
+        self.pending.clear();
     }
 
     /// Appends bytes to the stream: the backlog and every replica's queue, sharing one buffer.
-    pub fn write_stream(&mut self, bytes: Bytes) {
+    pub fn write_stream(&mut self, bytes: &[u8]) {
         let Some(backlog) = self.backlog.as_mut() else {
             return;
         };
-        backlog.append(&bytes);
+        backlog.append(bytes);
         self.offset += bytes.len() as i64;
         self.stats.stream_bytes += bytes.len() as u64;
-        self.rate_window.1 += bytes.len() as u64;
+        if !self.replicas.is_empty() {
+            self.outbox.extend_from_slice(bytes);
+        }
+    }
+
+    /// Updates the write-rate estimate behind `repl_backlog_covers_ms` (called by the cron, so
+    /// the per-write path reads no clock).
+    pub fn tick_rate(&mut self) {
         let elapsed = self.rate_window.0.elapsed().as_secs_f64();
         if elapsed >= 1.0 {
-            self.rate_window = (Instant::now(), 0, self.rate_window.1 as f64 / elapsed);
-        }
-        if !self.replicas.is_empty() {
-            self.outbox.extend_from_slice(&bytes);
+            let bytes = self.stats.stream_bytes - self.rate_window.1;
+            self.rate_window = (
+                Instant::now(),
+                self.stats.stream_bytes,
+                bytes as f64 / elapsed,
+            );
         }
     }
 
@@ -304,16 +322,14 @@ impl Replication {
     /// The periodic PING a master sends its replicas (counted in the offset).
     pub fn ping_replicas(&mut self) {
         if !self.replicas.is_empty() {
-            self.write_stream(Bytes::from_static(b"*1\r\n$4\r\nping\r\n"));
+            self.write_stream(b"*1\r\n$4\r\nping\r\n");
         }
     }
 
     /// `REPLCONF GETACK *` to every replica (WAIT).
     pub fn request_acks(&mut self) {
         if !self.replicas.is_empty() {
-            self.write_stream(Bytes::from_static(
-                b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
-            ));
+            self.write_stream(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
         }
     }
 

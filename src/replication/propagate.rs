@@ -101,9 +101,14 @@ pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<V
 
 /// Encodes one command as a RESP multibulk (the only form a replication stream may carry).
 pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    let mut tmp = [0u8; 20];
+    out.push(b'*');
+    out.extend_from_slice(crate::num::decimal(args.len() as u64, &mut tmp));
+    out.extend_from_slice(b"\r\n");
     for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.push(b'$');
+        out.extend_from_slice(crate::num::decimal(a.len() as u64, &mut tmp));
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }

@@ -708,6 +708,7 @@ fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
         )
     };
     crate::replication::failover::update(shared, &mut core.repl, &mut core.ks);
+    core.repl.tick_rate();
     let now = crate::store::now_ms() / 1000;
     let paused = shared.writes_paused();
     if (now as u64).is_multiple_of(period) && core.repl.last_ping != now && !paused {

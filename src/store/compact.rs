@@ -124,21 +124,39 @@ impl CompactBytes {
     }
 
     /// Equality with a byte slice, tuned for the keyspace's hot path: lengths first, then short
-    /// strings word by word instead of a `memcmp` call.
+    /// strings as two overlapping word loads each (no `memcmp` or copy call).
     #[inline]
     pub fn eq_bytes(&self, other: &[u8]) -> bool {
-        if self.len() != other.len() {
+        let mine = self.as_slice();
+        let n = mine.len();
+        if n != other.len() {
             return false;
         }
-        let mine = self.as_slice();
-        if mine.len() <= 16 {
-            let mut a = [0u8; 16];
-            let mut b = [0u8; 16];
-            a[..mine.len()].copy_from_slice(mine);
-            b[..other.len()].copy_from_slice(other);
-            return u128::from_ne_bytes(a) == u128::from_ne_bytes(b);
+        let word8 = |s: &[u8], at: usize| {
+            u64::from_ne_bytes([
+                s[at],
+                s[at + 1],
+                s[at + 2],
+                s[at + 3],
+                s[at + 4],
+                s[at + 5],
+                s[at + 6],
+                s[at + 7],
+            ])
+        };
+        let word4 =
+            |s: &[u8], at: usize| u32::from_ne_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]);
+        match n {
+            0 => true,
+            1..=3 => {
+                mine[0] == other[0] && mine[n / 2] == other[n / 2] && mine[n - 1] == other[n - 1]
+            }
+            4..=7 => word4(mine, 0) == word4(other, 0) && word4(mine, n - 4) == word4(other, n - 4),
+            8..=16 => {
+                word8(mine, 0) == word8(other, 0) && word8(mine, n - 8) == word8(other, n - 8)
+            }
+            _ => mine == other,
         }
-        mine == other
     }
 
     /// Bytes allocated on the heap for this string (0 when inline).
@@ -222,6 +240,20 @@ impl fmt::Debug for CompactBytes {
 #[cfg(test)]
 mod tests {
     use super::CompactBytes;
+
+    #[test]
+    fn eq_bytes_sees_a_difference_at_every_position() {
+        for len in 0..40usize {
+            let src: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+            let a = CompactBytes::new(&src);
+            assert!(a.eq_bytes(&src), "len {len}");
+            for at in 0..len {
+                let mut other = src.clone();
+                other[at] ^= 0x80;
+                assert!(!a.eq_bytes(&other), "len {len}, byte {at}");
+            }
+        }
+    }
 
     #[test]
     fn inline_and_heap_round_trip() {

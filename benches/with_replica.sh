@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs a server binary with a redis-server replica attached, so ../shared/bench/throughput.sh can
+# compare "with one replica" against "none" side by side:
+#   SERVER=target/release/resplica ../shared/bench/throughput.sh benches/with_replica.sh target/release/resplica
+# SERVER gets every argument throughput.sh passes (--port N ...); the replica listens on N+100
+# and is stopped with the server. REPLICA= picks the replica binary (default redis-server).
+set -u
+BIN=${SERVER:?SERVER=server binary}
+PORT=6379; prev=""
+for a in "$@"; do [ "$prev" = "--port" ] && PORT=$a; prev=$a; done
+"$BIN" "$@" & SPID=$!
+RDIR=$(mktemp -d /tmp/with-replica.XXXX)
+trap 'kill $SPID ${RPID:-} 2>/dev/null; wait; rm -rf "$RDIR"' EXIT TERM INT
+for _ in $(seq 100); do redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+"${REPLICA:-/usr/bin/redis-server}" --port $((PORT + 100)) --save '' --appendonly no --dir "$RDIR" \
+  --replicaof 127.0.0.1 "$PORT" >"$RDIR/replica.log" 2>&1 & RPID=$!
+wait $SPID
