@@ -460,3 +460,55 @@ fn restore_signals_watchers_and_keyspace_events() {
         assert_eq!(ev, Some(expected), "port {port}");
     }
 }
+
+/// RESTORE IDLETIME sets the idle time OBJECT IDLETIME reports (LRU and the default policy);
+/// under an LFU policy FREQ sets the counter OBJECT FREQ reports, a new key starts at 5 and its
+/// first read lifts it to 6 (a certain step), as in Redis.
+#[test]
+fn restore_idletime_and_freq_are_applied() {
+    let Some(real) = RealRedis::start(&[]) else {
+        return;
+    };
+    let ours = Server::start(&[]);
+    for port in [ours.port, real.port] {
+        let mut c = conn(port);
+        let _: () = redis::cmd("SET").arg("src").arg("v").query(&mut c).unwrap();
+        let dump: Vec<u8> = redis::cmd("DUMP").arg("src").query(&mut c).unwrap();
+        let _: () = redis::cmd("RESTORE")
+            .arg("idle")
+            .arg(0)
+            .arg(&dump)
+            .arg("IDLETIME")
+            .arg(1000)
+            .query(&mut c)
+            .unwrap();
+        let idle: i64 = redis::cmd("OBJECT")
+            .arg("IDLETIME")
+            .arg("idle")
+            .query(&mut c)
+            .unwrap();
+        assert!((1000..=1002).contains(&idle), "port {port}: idle {idle}");
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory-policy")
+            .arg("allkeys-lfu")
+            .query(&mut c)
+            .unwrap();
+        let _: () = redis::cmd("RESTORE")
+            .arg("hot")
+            .arg(0)
+            .arg(&dump)
+            .arg("FREQ")
+            .arg(100)
+            .query(&mut c)
+            .unwrap();
+        let freq = |c: &mut redis::Connection, k: &str| -> i64 {
+            redis::cmd("OBJECT").arg("FREQ").arg(k).query(c).unwrap()
+        };
+        assert_eq!(freq(&mut c, "hot"), 100, "port {port}");
+        let _: () = redis::cmd("SET").arg("new").arg("v").query(&mut c).unwrap();
+        assert_eq!(freq(&mut c, "new"), 5, "port {port}");
+        let _: String = redis::cmd("GET").arg("new").query(&mut c).unwrap();
+        assert_eq!(freq(&mut c, "new"), 6, "port {port}");
+    }
+}

@@ -45,8 +45,8 @@ fn dump(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
 ///
-/// IDLETIME and FREQ are validated as Redis does; the keyspace keeps no settable access clock or
-/// LFU counter, so their values are not applied.
+/// IDLETIME sets the key's idle time under an LRU (or the default) policy, FREQ its access counter
+/// under an LFU policy; the other one is ignored, as in Redis.
 fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let mut replace = false;
     let mut absttl = false;
@@ -110,6 +110,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     ctx.ks.set(db, key, value, false);
+    ctx.ks.restore_access(db, key, idle, freq);
     if ttl != 0 {
         ctx.ks.set_expire(db, key, ttl);
     }

@@ -588,10 +588,11 @@ fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if args.len() != 3 {
         return Err(CmdError::Arity(format!("object|{sub}")));
     }
-    let lfu = ctx.shared.config().get("maxmemory-policy").contains("lfu");
+    let policy = ctx.ks.access_policy;
+    let lfu = matches!(policy, crate::store::access::AccessPolicy::Lfu { .. });
     let db = ctx.db();
     let limits = ctx.limits();
-    let now_secs = (ctx.ks.now / 1000) as u32;
+    let now = ctx.ks.now;
     let Some(entry) = ctx.ks.peek_entry(db, &args[2]) else {
         ctx.out.null();
         return Ok(());
@@ -611,13 +612,13 @@ fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             return Err(CmdError::err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
         }
         "idletime" => {
-            let idle = now_secs.saturating_sub(entry.access);
+            let idle = crate::store::access::AccessPolicy::idle_seconds(entry.access, now);
             ctx.out.int(idle as i64);
         }
         _ if !lfu => {
             return Err(CmdError::err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
         }
-        _ => ctx.out.int(0),
+        _ => ctx.out.int(policy.frequency(entry.access, now) as i64),
     }
     Ok(())
 }

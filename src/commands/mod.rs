@@ -507,6 +507,7 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     }
     let start = ctx.intro.clock_mark.take().unwrap_or_else(Instant::now);
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
+    ctx.ks.access_policy = ctx.shared.hot.access_policy();
     let dirty_before = ctx.ks.dirty;
     ctx.repl.depth += 1;
     let result = (spec.handler)(ctx, args);

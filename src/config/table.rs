@@ -169,6 +169,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "noeviction",
     ),
     d("maxmemory-samples", int(1, 64), "5"),
+    d("lfu-log-factor", int(0, MAX_I32), "10"),
+    d("lfu-decay-time", int(0, MAX_I32), "1"),
     d("maxmemory-eviction-tenacity", int(0, 100), "10"),
     d("proto-max-bulk-len", mem(1024 * 1024, MAX_MEM), "536870912"),
     d(

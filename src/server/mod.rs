@@ -73,9 +73,27 @@ pub struct HotSettings {
     pub notify_flags: std::sync::atomic::AtomicU32,
     /// The collection encoding thresholds, in [`EncodingLimits`] field order.
     encoding: [AtomicI64; 6],
+    /// The access-tracking policy: 0 for LRU, else an LFU flag bit with `lfu-log-factor` and
+    /// `lfu-decay-time` (31 bits each).
+    access_policy: AtomicI64,
 }
 
+/// Marks an LFU policy in `HotSettings::access_policy`.
+const LFU_FLAG: i64 = 1 << 62;
+
 impl HotSettings {
+    /// How keys' access fields are maintained (LRU clock or LFU counter).
+    pub fn access_policy(&self) -> crate::store::access::AccessPolicy {
+        let v = self.access_policy.load(Ordering::Relaxed);
+        if v & LFU_FLAG == 0 {
+            return crate::store::access::AccessPolicy::Lru;
+        }
+        crate::store::access::AccessPolicy::Lfu {
+            log_factor: (v >> 31 & 0x7FFF_FFFF) as u32,
+            decay_minutes: (v & 0x7FFF_FFFF) as u32,
+        }
+    }
+
     fn refresh(&self, cfg: &Config) {
         self.slowlog_slower_than
             .store(cfg.int("slowlog-log-slower-than"), Ordering::Relaxed);
@@ -95,6 +113,14 @@ impl HotSettings {
             .bytes()
             .fold(0, |m, c| m | notify_bit(c));
         self.notify_flags.store(flags, Ordering::Relaxed);
+        let policy = if cfg.get("maxmemory-policy").contains("lfu") {
+            LFU_FLAG
+                | (cfg.int("lfu-log-factor") & 0x7FFF_FFFF) << 31
+                | (cfg.int("lfu-decay-time") & 0x7FFF_FFFF)
+        } else {
+            0
+        };
+        self.access_policy.store(policy, Ordering::Relaxed);
         let names = [
             "hash-max-listpack-entries",
             "hash-max-listpack-value",

@@ -4,6 +4,7 @@
 //! epoch. That single choke point is where the fork-free point-in-time snapshot hooks in ("hand the
 //! old value to the snapshot before changing an entry older than the cut").
 
+pub mod access;
 mod compact;
 mod dict;
 mod expire;
@@ -128,10 +129,8 @@ pub struct Keyspace {
     /// Source of snapshot ids.
     next_snapshot_id: u64,
     rng: SmallRng,
-}
-
-fn clock_secs(ms: i64) -> u32 {
-    (ms / 1000) as u32
+    /// How `Entry::access` is maintained (set before each command from the config).
+    pub access_policy: access::AccessPolicy,
 }
 
 impl Keyspace {
@@ -150,6 +149,7 @@ impl Keyspace {
             snapshot: None,
             next_snapshot_id: 0,
             rng: SmallRng::from_entropy(),
+            access_policy: access::AccessPolicy::default(),
         }
     }
 
@@ -215,10 +215,10 @@ impl Keyspace {
             self.stats.misses += 1;
             return None;
         }
-        let now = clock_secs(self.now);
+        let (policy, now) = (self.access_policy, self.now);
         match self.dbs[db].keys.get_mut(key) {
             Some(e) => {
-                e.access = now;
+                policy.touch(&mut e.access, now, &mut self.rng);
                 self.stats.hits += 1;
                 Some(&e.value)
             }
@@ -237,6 +237,14 @@ impl Keyspace {
         self.dbs[db].keys.get(key).map(|e| &e.value)
     }
 
+    /// Applies RESTORE's IDLETIME / FREQ to a key just stored.
+    pub fn restore_access(&mut self, db: usize, key: &[u8], idle: Option<i64>, freq: Option<i64>) {
+        let (policy, now) = (self.access_policy, self.now);
+        if let Some(e) = self.dbs[db].keys.get_mut(key) {
+            policy.restore(&mut e.access, now, idle, freq);
+        }
+    }
+
     /// The whole entry, for OBJECT IDLETIME and friends.
     pub fn peek_entry(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         if self.expire_if_needed(db, key) {
@@ -251,10 +259,11 @@ impl Keyspace {
             return None;
         }
         self.preserve(db, key);
-        let (epoch, now) = (self.epoch, clock_secs(self.now));
+        let (epoch, policy, now) = (self.epoch, self.access_policy, self.now);
+        let rng = &mut self.rng;
         self.dbs[db].keys.get_mut(key).map(|e| {
             e.version = epoch;
-            e.access = now;
+            policy.touch(&mut e.access, now, rng);
             &mut e.value
         })
     }
@@ -266,10 +275,10 @@ impl Keyspace {
 
     /// Stores `value` under `key`, dropping any TTL unless `keep_ttl`.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
-        let entry = Entry {
+        let mut entry = Entry {
             value,
             version: self.epoch,
-            access: clock_secs(self.now),
+            access: self.access_policy.fresh(self.now),
         };
         // KEEPTTL on a key whose time already passed keeps nothing: the old key is gone.
         let keep_ttl = keep_ttl && !self.is_expired(db, key);
@@ -277,6 +286,10 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         match d.keys.get_mut(key) {
             Some(slot) => {
+                // Under LFU an overwritten key keeps its frequency, as in Redis.
+                if matches!(self.access_policy, access::AccessPolicy::Lfu { .. }) {
+                    entry.access = slot.access;
+                }
                 *slot = entry;
                 if !keep_ttl && !d.expires.is_empty() {
                     d.expires.remove(key);
