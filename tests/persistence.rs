@@ -388,3 +388,97 @@ fn flushall_with_save_points_saves_the_empty_dataset_and_resets_the_counter() {
     let n: i64 = redis::cmd("DBSIZE").query(&mut again.conn()).unwrap();
     assert_eq!(n, 0);
 }
+
+/// While a large RDB loads at startup, clients are accepted and answered `-LOADING` (INFO
+/// shows `loading:1` and the `loading_*` progress); once it is in place every key is there.
+#[test]
+fn clients_get_loading_while_the_dataset_loads() {
+    const KEYS: i64 = 3_000_000;
+    let source = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = source.conn();
+    let _: () = redis::cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(KEYS)
+        .arg("key")
+        .arg(64)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+    let dir = scratch_dir("loading");
+    std::fs::copy(source.dir.join("dump.rdb"), dir.join("dump.rdb")).unwrap();
+    drop(source);
+    let size = std::fs::metadata(dir.join("dump.rdb")).unwrap().len();
+    let port = free_port();
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
+            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn resplica"),
+    );
+    let mut raw = None;
+    assert!(wait_until(Duration::from_secs(10), || {
+        raw = Raw::try_connect(port).ok();
+        raw.is_some()
+    }));
+    let mut raw = raw.unwrap();
+    let reply = raw.call(&["GET", "key:1"]);
+    let text = format!("{:?}", reply.value);
+    assert!(
+        text.contains("LOADING") && text.contains("Redis is loading the dataset in memory"),
+        "{text}"
+    );
+    let info = format!("{:?}", raw.call(&["INFO", "persistence"]).value);
+    assert!(info.contains("loading:1"), "{info}");
+    assert!(
+        info.contains(&format!("loading_total_bytes:{size}")),
+        "{info}"
+    );
+    assert!(info.contains("loading_loaded_perc:"), "{info}");
+    let mut c = conn(port);
+    assert!(wait_until(Duration::from_secs(60), || {
+        redis::cmd("DBSIZE").query::<i64>(&mut c).ok() == Some(KEYS)
+    }));
+    assert_eq!(
+        info_field(&mut c, "persistence", "loading").as_deref(),
+        Some("0")
+    );
+    let v: Vec<u8> = redis::cmd("GET").arg("key:1").query(&mut c).unwrap();
+    assert!(v.starts_with(b"value:1") && v.len() == 64);
+    drop(_server);
+
+    // SHUTDOWN during the load (save points are configured) must not save the partial dataset
+    // over the file it is loading.
+    let before = std::fs::read(dir.join("dump.rdb")).unwrap();
+    let port = free_port();
+    let mut server = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
+            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn resplica"),
+    );
+    let mut raw = None;
+    assert!(wait_until(Duration::from_secs(10), || {
+        raw = Raw::try_connect(port).ok();
+        raw.is_some()
+    }));
+    let mut raw = raw.unwrap();
+    let info = format!("{:?}", raw.call(&["INFO", "persistence"]).value);
+    assert!(info.contains("loading:1"), "{info}");
+    raw.send(&["SHUTDOWN"]);
+    assert!(wait_until(Duration::from_secs(30), || matches!(
+        server.0.try_wait(),
+        Ok(Some(_))
+    )));
+    assert!(std::fs::read(dir.join("dump.rdb")).unwrap() == before);
+}

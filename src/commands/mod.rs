@@ -454,6 +454,13 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.simple("QUEUED");
         return Some(spec.name);
     }
+    if spec.flags & table::flags::LOADING == 0 && ctx.shared.loading.is_active() {
+        let msg = "LOADING Redis is loading the dataset in memory";
+        flag_multi_error(ctx);
+        ctx.intro.count_error(msg);
+        ctx.out.error(msg);
+        return None;
+    }
     if spec.is_write()
         && !ctx.persistence.last_bgsave_ok
         && ctx.client.kind != crate::server::ClientKind::Master

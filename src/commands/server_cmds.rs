@@ -358,7 +358,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
         }
         "persistence" => {
             s.push_str("# Persistence\r\n");
-            field!("loading", 0);
+            field!("loading", shared.loading.is_active() as i32);
             field!("async_loading", 0);
             field!("current_cow_peak", 0);
             field!("current_cow_size", 0);
@@ -396,6 +396,9 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("aof_last_cow_size", 0);
             field!("module_fork_in_progress", 0);
             field!("module_fork_last_cow_size", 0);
+            if shared.loading.is_active() {
+                s.push_str(&shared.loading.info(0));
+            }
         }
         "stats" => {
             use std::sync::atomic::Ordering::Relaxed;
@@ -1082,7 +1085,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             .map_err(|_| CmdError::err("Error trying to save the DB"))?;
             ctx.ks.flush_all();
             let path = persistence::rdb_path(&cfg);
-            persistence::load_file(ctx.ks, &path, ctx.limits()).map_err(|e| {
+            persistence::load_file(ctx.ks, &path, ctx.limits(), None).map_err(|e| {
                 tracing::warn!("DEBUG RELOAD failed to load {}: {e}", path.display());
                 CmdError::err("Error trying to load the RDB dump, check server logs.")
             })?;
@@ -1215,7 +1218,9 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     tracing::warn!("User requested shutdown...");
     let cfg = ctx.shared.config().clone();
-    if save || (!nosave && persistence::has_save_points(&cfg)) {
+    // A dataset still loading is not saved over the file it comes from.
+    let loading = ctx.shared.loading.is_active();
+    if (save || (!nosave && persistence::has_save_points(&cfg))) && !loading {
         if let Err(e) = final_save(ctx, &cfg) {
             tracing::warn!("Error trying to save the DB, can't exit: {e}");
             if !force {

@@ -246,6 +246,8 @@ pub struct Shared {
     any_pause: AtomicBool,
     /// Woken when a replica ACKs (WAIT).
     pub acks: Notify,
+    /// The startup load's progress (`-LOADING`, INFO `loading_*`).
+    pub loading: persistence::Loading,
     /// Path of the running executable (INFO `executable`).
     pub executable: String,
     /// Settings the hot path reads without locking.
@@ -290,6 +292,7 @@ impl Shared {
             next_client_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
+            loading: persistence::Loading::default(),
             monitor_count: AtomicUsize::new(0),
             monitors: Mutex::new(Vec::new()),
             pause: Mutex::new(None),
@@ -533,51 +536,17 @@ pub async fn run(config: Config) -> i32 {
         }
     };
     crate::logging::set_role(b'M');
-    {
-        let (path, limits, replicaof, backlog_size) = {
-            let cfg = shared.config();
-            (
-                persistence::rdb_path(&cfg),
-                shared.hot.encoding_limits(),
-                cfg.replicaof.clone(),
-                cfg.int("repl-backlog-size").max(1) as usize,
-            )
-        };
-        let mut core = shared.core();
-        let core = &mut *core;
-        core.ks.is_replica = replicaof.is_some();
-        match persistence::load_file(&mut core.ks, &path, limits) {
-            Err(e) => {
-                warn!(
-                    "Fatal error loading the DB ({}): {e}. Exiting.",
-                    path.display()
-                );
-                return 1;
-            }
-            Ok(Some(persistence::Loaded {
-                repl: Some((id, offset)),
-                ..
-            })) => core
-                .repl
-                .restore_from_rdb(id, offset, replicaof.is_some(), backlog_size),
-            Ok(_) => {}
-        }
-        if let Some((host, port)) = replicaof {
-            crate::replication::replica::become_replica(
-                &shared,
-                &mut core.repl,
-                &mut core.ks,
-                host,
-                port,
-            );
-        }
-    }
     info!(
         "Running mode=standalone, port={}. PID: {}",
         shared.port,
         std::process::id()
     );
     info!("Server initialized");
+    // Clients are accepted while the dataset loads; they get -LOADING until it is in place.
+    let rdb_file = persistence::rdb_path(&shared.config());
+    if let Ok(meta) = std::fs::metadata(&rdb_file) {
+        shared.loading.begin(meta.len());
+    }
     for listener in listeners {
         tokio::spawn(connection::accept_loop(shared.clone(), listener));
     }
@@ -592,6 +561,14 @@ pub async fn run(config: Config) -> i32 {
             tokio::spawn(signals(shared.clone(), term, int));
         }
         _ => warn!("Could not install signal handlers"),
+    }
+    match load_at_startup(&shared).await {
+        Some(0) => {}
+        Some(code) => return code,
+        None => {
+            warn!("Shutdown requested while loading the dataset: exiting without saving.");
+            return 0;
+        }
     }
     info!("Ready to accept connections");
     loop {
@@ -616,7 +593,7 @@ pub async fn run(config: Config) -> i32 {
 /// whether the server may exit.
 fn signal_shutdown_save(shared: &Arc<Shared>) -> bool {
     let cfg = shared.config().clone();
-    if !persistence::has_save_points(&cfg) {
+    if !persistence::has_save_points(&cfg) || shared.loading.is_active() {
         return true;
     }
     let mut core = shared.core();
@@ -753,6 +730,84 @@ fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
             info!("Replication backlog freed after {ttl} seconds without connected replicas.");
         }
     }
+}
+
+/// Loads the RDB file on a blocking thread into a staging keyspace (clients meanwhile get
+/// `-LOADING`), swaps it in, restores the replication position and starts `replicaof`.
+/// Returns the exit code to stop with (`Some(0)` to carry on), or `None` when a shutdown was
+/// requested during the load.
+async fn load_at_startup(shared: &Arc<Shared>) -> Option<i32> {
+    let (path, limits, replicaof, backlog_size, dbs) = {
+        let cfg = shared.config();
+        (
+            persistence::rdb_path(&cfg),
+            shared.hot.encoding_limits(),
+            cfg.replicaof.clone(),
+            cfg.int("repl-backlog-size").max(1) as usize,
+            cfg.int("databases").max(1) as usize,
+        )
+    };
+    let is_replica = replicaof.is_some();
+    let loader = shared.clone();
+    let load_path = path.clone();
+    let load = tokio::task::spawn_blocking(move || {
+        let mut staging = Keyspace::new(dbs);
+        staging.is_replica = is_replica;
+        let result =
+            persistence::load_file(&mut staging, &load_path, limits, Some(&loader.loading));
+        (staging, result)
+    });
+    tokio::pin!(load);
+    let (staging, result) = loop {
+        tokio::select! {
+            r = &mut load => match r {
+                Ok(done) => break done,
+                Err(e) => {
+                    warn!("Fatal error loading the DB ({}): {e}. Exiting.", path.display());
+                    return Some(1);
+                }
+            },
+            _ = shared.shutdown.notified() => {
+                if shared.is_shutting_down() {
+                    return None;
+                }
+            }
+        }
+    };
+    let mut core = shared.core();
+    let core = &mut *core;
+    let loaded = match result {
+        Err(e) => {
+            warn!(
+                "Fatal error loading the DB ({}): {e}. Exiting.",
+                path.display()
+            );
+            return Some(1);
+        }
+        Ok(loaded) => loaded,
+    };
+    core.ks.replace_all(staging);
+    core.ks.dirty = 0;
+    core.ks.is_replica = is_replica;
+    if let Some(persistence::Loaded {
+        repl: Some((id, offset)),
+        ..
+    }) = loaded
+    {
+        core.repl
+            .restore_from_rdb(id, offset, is_replica, backlog_size);
+    }
+    if let Some((host, port)) = replicaof {
+        crate::replication::replica::become_replica(
+            shared,
+            &mut core.repl,
+            &mut core.ks,
+            host,
+            port,
+        );
+    }
+    shared.loading.end();
+    Some(0)
 }
 
 /// SIGTERM and SIGINT start a graceful shutdown.

@@ -25,6 +25,69 @@ const PROGRESS_EVERY_SECS: u64 = 5;
 /// CONFIG_BGSAVE_RETRY_DELAY).
 const RETRY_DELAY_SECS: i64 = 5;
 
+/// Progress of the startup load, readable without the keyspace lock: while it is active, clients
+/// are served `-LOADING` (commands without the `loading` flag) and INFO shows `loading_*`.
+#[derive(Debug, Default)]
+pub struct Loading {
+    active: std::sync::atomic::AtomicBool,
+    /// Unix seconds the load started.
+    started: std::sync::atomic::AtomicI64,
+    total_bytes: std::sync::atomic::AtomicU64,
+    loaded_bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Loading {
+    /// Whether the dataset is still being loaded.
+    pub fn is_active(&self) -> bool {
+        self.active.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks a load of `total` bytes as started (before clients are accepted).
+    pub fn begin(&self, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.started.store(crate::store::now_ms() / 1000, Relaxed);
+        self.total_bytes.store(total, Relaxed);
+        self.loaded_bytes.store(0, Relaxed);
+        self.active
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn progress(&self, loaded: u64) {
+        self.loaded_bytes
+            .store(loaded, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The load is over (loaded or failed).
+    pub fn end(&self) {
+        self.active
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// INFO persistence's `loading_*` lines, as Redis prints them during a load.
+    pub fn info(&self, rdb_used_mem: u64) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (started, total, loaded) = (
+            self.started.load(Relaxed),
+            self.total_bytes.load(Relaxed),
+            self.loaded_bytes.load(Relaxed),
+        );
+        let perc = if total > 0 {
+            loaded as f64 / total as f64 * 100.0
+        } else {
+            0.0
+        };
+        let elapsed = (crate::store::now_ms() / 1000 - started).max(0) as u64;
+        let eta = if loaded > 0 && elapsed > 0 {
+            (total.saturating_sub(loaded) as f64 / (loaded as f64 / elapsed as f64)) as i64
+        } else {
+            1
+        };
+        format!(
+            "loading_start_time:{started}\r\nloading_total_bytes:{total}\r\nloading_rdb_used_mem:{rdb_used_mem}\r\nloading_loaded_bytes:{loaded}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\n"
+        )
+    }
+}
+
 /// Persistence state kept under the keyspace lock.
 #[derive(Debug)]
 pub struct Persistence {
@@ -354,6 +417,7 @@ pub fn load_file(
     ks: &mut Keyspace,
     path: &Path,
     limits: crate::store::EncodingLimits,
+    progress: Option<&Loading>,
 ) -> Result<Option<Loaded>, String> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -375,23 +439,36 @@ pub fn load_file(
     let now = crate::store::now_ms();
     let mut loaded = Loaded::default();
     let mut last_progress = Instant::now();
-    rdb::Reader::for_each(&mut reader, |e| {
+    loop {
+        let e = match reader.next_entry() {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => return Err(e.to_string()),
+        };
         if e.expire_ms.is_some_and(|at| at <= now) && !ks.is_replica {
             loaded.expired += 1;
-            return Ok(());
+            continue;
         }
         ks.set(e.db, &e.key, e.value, false);
         if let Some(at) = e.expire_ms {
             ks.set_expire(e.db, &e.key, at);
         }
         loaded.keys += 1;
-        if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
-            info!("Loading in progress: {} keys loaded", loaded.keys);
-            last_progress = Instant::now();
+        if loaded.keys % 1024 == 0 {
+            if let Some(p) = progress {
+                p.progress(reader.offset());
+            }
+            if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
+                info!(
+                    "Loading in progress: {} keys loaded, {:.1} MB of {:.1} MB",
+                    loaded.keys,
+                    reader.offset() as f64 / 1e6,
+                    len as f64 / 1e6
+                );
+                last_progress = Instant::now();
+            }
         }
-        Ok(())
-    })
-    .map_err(|e| e.to_string())?;
+    }
     if let (Some(id), Some(off)) = (reader.repl_id(), reader.repl_offset()) {
         loaded.repl = Some((id, off));
     }
