@@ -357,7 +357,11 @@ impl Sentinels {
                 _ => false,
             }
         });
-        assert!(ok, "the sentinels did not switch master:\n{}", self.describe());
+        assert!(
+            ok,
+            "the sentinels did not switch master:\n{}",
+            self.describe()
+        );
         new.unwrap_or_default()
     }
 }
@@ -377,7 +381,10 @@ fn time_until_writable(s: &Sentinels, old: u16, since: Instant) -> (u16, Duratio
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no writable new master within {deadline:?}:\n{}", s.describe());
+    panic!(
+        "no writable new master within {deadline:?}:\n{}",
+        s.describe()
+    );
 }
 
 /// Writes a batch under `tag` (strings, a list, a hash and a counter) and waits until `acks`
@@ -396,10 +403,7 @@ fn write_acked(c: &mut redis::Connection, tag: &str, n: usize, acks: usize) {
         .arg(10_000)
         .query(c)
         .expect("WAIT");
-    assert!(
-        got >= acks,
-        "WAIT {acks}: only {got} replicas acknowledged"
-    );
+    assert!(got >= acks, "WAIT {acks}: only {got} replicas acknowledged");
 }
 
 /// Every key with its type and value (type-aware, so Resplica and redis-server compare equal).
@@ -560,7 +564,8 @@ fn kill_master_scenario(master_kind: Kind, replica_kind: Kind, restart_old: bool
         if master_kind == Kind::Resplica {
             let text = g.master.config_text();
             assert!(
-                text.lines().any(|l| l == format!("replicaof 127.0.0.1 {new}")),
+                text.lines()
+                    .any(|l| l == format!("replicaof 127.0.0.1 {new}")),
                 "Sentinel's CONFIG REWRITE did not record the new master:\n{text}"
             );
             assert!(text.contains("# written by tests/sentinel.rs"), "{text}");
@@ -608,10 +613,14 @@ fn sigkill_resplica_master_promotes_a_redis_replica() {
 
 #[test]
 fn manual_sentinel_failover_swaps_roles_without_data_loss() {
+    manual_failover_scenario(Kind::Resplica);
+}
+
+fn manual_failover_scenario(kind: Kind) {
     if !have_sentinel_and_redis() {
         return;
     }
-    let g = Group::start(Kind::Resplica, Kind::Resplica);
+    let g = Group::start(kind, kind);
     let old = g.master.port;
     write_acked(&mut g.master.conn(), "manual", 100, 2);
     let reply: String = g.sentinels.0[0]
@@ -628,19 +637,17 @@ fn manual_sentinel_failover_swaps_roles_without_data_loss() {
     wait_replica_caught_up(old, new, "the old master");
     wait_replica_caught_up(g.replicas[1 - idx].port, new, "the other replica");
     let data = dataset(new);
-    assert_eq!(data.get("manual:99").map(String::as_str), Some("string|v99"));
+    assert_eq!(
+        data.get("manual:99").map(String::as_str),
+        Some("string|v99")
+    );
     assert_eq!(dataset(old), data);
     assert_eq!(dataset(g.replicas[1 - idx].port), data);
-    // Both followers resumed from the shared history.
-    assert!(
-        poll(Duration::from_secs(30), || info(new, "sync_partial_ok")
-            .as_deref()
-            == Some("2")),
-        "expected two partial syncs on the new master: sync_partial_ok={:?} sync_full={:?}",
-        info(new, "sync_partial_ok"),
-        info(new, "sync_full")
-    );
-    assert_eq!(info(new, "sync_full").as_deref(), Some("0"));
+    // No sync-type assertion here: unlike after a kill, the old master stays a live master for
+    // a while after the promotion, and Sentinel's hello PUBLISHes (propagated like any write)
+    // can push its stream past the promoted replica's, so the followers may need full syncs.
+    // A redis-server 7.0.15 group behaves the same (observed: old master full, other replica
+    // partial or full depending on timing).
     write_acked(&mut conn(new), "after", 20, 2);
     g.sentinels
         .wait_healthy(new, &[old, g.replicas[1 - idx].port]);
@@ -697,7 +704,10 @@ fn redis_py_sentinel_client_keeps_writing_across_a_failover() {
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }
@@ -739,6 +749,11 @@ fn redis_py_sentinel_client_keeps_writing_across_a_failover() {
         g.sentinels.describe()
     );
     let new = g.sentinels.wait_switch(old);
+    println!(
+        "redis-py client: {} writes acknowledged on the old master, {} on the new one",
+        acked.iter().filter(|(_, p)| *p == old).count(),
+        acked.iter().filter(|(_, p)| *p == new).count()
+    );
     assert!(acked.iter().any(|(_, p)| *p == new));
     let mut c = conn(new);
     let mut lost = Vec::new();
