@@ -35,8 +35,9 @@ struct Node {
 }
 
 impl Node {
-    /// Writes the config file and starts the node, retrying on another port after a port race.
-    fn launch(kind: Kind, replicaof: Option<u16>) -> Node {
+    /// Writes the config file (plus `extra` lines) and starts the node, retrying on another
+    /// port after a port race.
+    fn launch(kind: Kind, replicaof: Option<u16>, extra: &[String]) -> Node {
         for _ in 0..5 {
             let port = free_port();
             let dir = scratch_dir("sentinel-node");
@@ -46,6 +47,10 @@ impl Node {
                  save \"\"\nappendonly no\nrepl-diskless-sync-delay 0\n",
                 dir.display()
             );
+            for line in extra {
+                text.push_str(line);
+                text.push('\n');
+            }
             if let Some(m) = replicaof {
                 text.push_str(&format!("replicaof 127.0.0.1 {m}\n"));
             }
@@ -123,7 +128,7 @@ impl Node {
     }
 
     fn conn(&self) -> redis::Connection {
-        conn(self.port)
+        node_conn(self.port)
     }
 
     fn log(&self) -> String {
@@ -156,9 +161,29 @@ fn ping(port: u16) -> bool {
         .unwrap_or(false)
 }
 
+/// Passwords of password-protected nodes by port (ports are unique within the test process),
+/// so every helper that takes a port can log in.
+static PASSWORDS: std::sync::Mutex<BTreeMap<u16, String>> = std::sync::Mutex::new(BTreeMap::new());
+
+fn url(port: u16) -> String {
+    let pass = PASSWORDS
+        .lock()
+        .map(|m| m.get(&port).cloned())
+        .unwrap_or_default();
+    match pass {
+        Some(p) => format!("redis://:{p}@127.0.0.1:{port}/"),
+        None => format!("redis://127.0.0.1:{port}/"),
+    }
+}
+
+/// A connection to a node that must be up.
+fn node_conn(port: u16) -> redis::Connection {
+    try_conn(port).unwrap_or_else(|| panic!("cannot connect to node {port}"))
+}
+
 /// A connection that may fail (the node may be down), with short timeouts.
 fn try_conn(port: u16) -> Option<redis::Connection> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
+    let client = redis::Client::open(url(port)).ok()?;
     let c = client
         .get_connection_with_timeout(Duration::from_millis(500))
         .ok()?;
@@ -197,7 +222,7 @@ struct Sentinel {
 }
 
 impl Sentinel {
-    fn start(master_port: u16) -> Sentinel {
+    fn start(master_port: u16, extra: &[String]) -> Sentinel {
         for _ in 0..5 {
             let port = free_port();
             let dir = scratch_dir("sentinel");
@@ -207,7 +232,8 @@ impl Sentinel {
                  sentinel monitor {NAME} 127.0.0.1 {master_port} 2\n\
                  sentinel down-after-milliseconds {NAME} 1000\n\
                  sentinel failover-timeout {NAME} 10000\n\
-                 sentinel parallel-syncs {NAME} 1\n",
+                 sentinel parallel-syncs {NAME} 1\n{}",
+                extra.iter().map(|l| format!("{l}\n")).collect::<String>(),
                 d = dir.display()
             );
             std::fs::write(&conf, text).expect("write sentinel config");
@@ -279,8 +305,12 @@ fn pairs(flat: Vec<String>) -> HashMap<String, String> {
 struct Sentinels(Vec<Sentinel>);
 
 impl Sentinels {
-    fn start(master_port: u16) -> Sentinels {
-        Sentinels((0..3).map(|_| Sentinel::start(master_port)).collect())
+    fn start(master_port: u16, extra: &[String]) -> Sentinels {
+        Sentinels(
+            (0..3)
+                .map(|_| Sentinel::start(master_port, extra))
+                .collect(),
+        )
     }
 
     fn ports(&self) -> Vec<u16> {
@@ -320,7 +350,7 @@ impl Sentinels {
     /// Every sentinel sees `master` flagged just "master", every replica listed as a healthy
     /// "slave" with its link up, and the two other sentinels.
     fn wait_healthy(&self, master: u16, replicas: &[u16]) {
-        let ok = poll(Duration::from_secs(60), || {
+        let ok = poll(Duration::from_secs(90), || {
             self.0.iter().all(|s| {
                 let m = s.master();
                 let reps = s.replicas();
@@ -408,7 +438,7 @@ fn write_acked(c: &mut redis::Connection, tag: &str, n: usize, acks: usize) {
 
 /// Every key with its type and value (type-aware, so Resplica and redis-server compare equal).
 fn dataset(port: u16) -> BTreeMap<String, String> {
-    let mut c = conn(port);
+    let mut c = node_conn(port);
     let mut out = BTreeMap::new();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
     for k in keys {
@@ -434,7 +464,7 @@ fn dataset(port: u16) -> BTreeMap<String, String> {
 /// Waits until the node at `port` is a replica of `master` with its link up and the same
 /// replication offset as the master.
 fn wait_replica_caught_up(port: u16, master: u16, what: &str) {
-    let ok = poll(Duration::from_secs(60), || {
+    let ok = poll(Duration::from_secs(90), || {
         info(port, "role").as_deref() == Some("slave")
             && info(port, "master_port") == Some(master.to_string())
             && info(port, "master_link_status").as_deref() == Some("up")
@@ -455,6 +485,17 @@ fn have_sentinel_and_redis() -> bool {
     have_tool("redis-sentinel") && have_tool("redis-server")
 }
 
+/// Variations on the default group.
+#[derive(Default)]
+struct Setup {
+    /// Config lines for every node.
+    node_extra: Vec<String>,
+    /// Config lines for each of the two replicas.
+    replica_extra: [Vec<String>; 2],
+    /// requirepass + masterauth on every node, auth-pass for the sentinels.
+    password: Option<String>,
+}
+
 /// Master of `master_kind` with two replicas of `replica_kind`, all linked up, watched by three
 /// sentinels, with an acknowledged dataset written.
 struct Group {
@@ -465,15 +506,42 @@ struct Group {
 
 impl Group {
     fn start(master_kind: Kind, replica_kind: Kind) -> Group {
-        let master = Node::launch(master_kind, None);
-        let replicas: Vec<Node> = (0..2)
-            .map(|_| Node::launch(replica_kind, Some(master.port)))
+        Self::start_with(master_kind, replica_kind, &Setup::default())
+    }
+
+    fn start_with(master_kind: Kind, replica_kind: Kind, setup: &Setup) -> Group {
+        let mut node_extra = setup.node_extra.clone();
+        let mut sentinel_extra = Vec::new();
+        if let Some(p) = &setup.password {
+            node_extra.push(format!("requirepass {p}"));
+            node_extra.push(format!("masterauth {p}"));
+            sentinel_extra.push(format!("sentinel auth-pass {NAME} {p}"));
+        }
+        let launch = |kind: Kind, replicaof: Option<u16>, more: &[String]| {
+            let extra: Vec<String> = node_extra.iter().chain(more).cloned().collect();
+            // Register the password first: launch's readiness PING works without it.
+            let node = Node::launch(kind, replicaof, &extra);
+            if let (Some(p), Ok(mut m)) = (&setup.password, PASSWORDS.lock()) {
+                m.insert(node.port, p.clone());
+            }
+            node
+        };
+        let master = launch(master_kind, None, &[]);
+        if setup.password.is_some() {
+            let mut raw = Raw::connect(master.port);
+            let reply = show(&raw.call(&["PING"]).value);
+            assert!(reply.contains("NOAUTH"), "PING without a password: {reply}");
+        }
+        let replicas: Vec<Node> = setup
+            .replica_extra
+            .iter()
+            .map(|more| launch(replica_kind, Some(master.port), more))
             .collect();
         for r in &replicas {
             wait_replica_caught_up(r.port, master.port, "initial replica");
         }
         write_acked(&mut master.conn(), "before", 300, 2);
-        let sentinels = Sentinels::start(master.port);
+        let sentinels = Sentinels::start(master.port, &sentinel_extra);
         let ports: Vec<u16> = replicas.iter().map(|r| r.port).collect();
         sentinels.wait_healthy(master.port, &ports);
         Group {
@@ -502,12 +570,28 @@ impl Group {
 
 /// The kill-the-master scenario for one combination of kinds: promotion, the other replica
 /// re-pointed with a partial sync, no acknowledged write lost, and (if `restart_old`) the old
-/// master restarted from its config file, converted to a replica and caught up.
-fn kill_master_scenario(master_kind: Kind, replica_kind: Kind, restart_old: bool) {
+/// master restarted from its config file, converted to a replica and caught up. Returns which
+/// replica was promoted (`None` when skipped).
+fn kill_master_scenario(
+    master_kind: Kind,
+    replica_kind: Kind,
+    restart_old: bool,
+    setup: &Setup,
+) -> Option<usize> {
     if !have_sentinel_and_redis() {
-        return;
+        return None;
     }
-    let mut g = Group::start(master_kind, replica_kind);
+    let mut g = Group::start_with(master_kind, replica_kind, setup);
+    // The sentinels read each replica's priority from its INFO.
+    for s in &g.sentinels.0 {
+        for r in s.replicas() {
+            let port: u16 = r.get("port").and_then(|p| p.parse().ok()).unwrap_or(0);
+            assert_eq!(
+                r.get("slave-priority").cloned(),
+                info(port, "slave_priority")
+            );
+        }
+    }
     let old = g.master.port;
     let (idx, took, before) = g.kill_master();
     println!(
@@ -555,7 +639,7 @@ fn kill_master_scenario(master_kind: Kind, replica_kind: Kind, restart_old: bool
         assert!(text.contains("# written by tests/sentinel.rs"), "{text}");
     }
     // New writes flow to the other replica.
-    write_acked(&mut conn(new), "post", 50, 1);
+    write_acked(&mut node_conn(new), "post", 50, 1);
     if restart_old {
         g.master.restart();
         wait_replica_caught_up(old, new, "the restarted old master");
@@ -571,6 +655,7 @@ fn kill_master_scenario(master_kind: Kind, replica_kind: Kind, restart_old: bool
             assert!(text.contains("# written by tests/sentinel.rs"), "{text}");
         }
     }
+    Some(idx)
 }
 
 #[test]
@@ -594,21 +679,70 @@ fn healthy_resplica_group_is_discovered() {
             assert_eq!(r.get("slave-priority").map(String::as_str), Some("100"));
         }
     }
+    // A replica with replica-announced no is known (num-slaves) but hidden from SENTINEL
+    // REPLICAS; Sentinel reads replica_announced from the replica's own INFO.
+    let hidden = Node::launch(
+        Kind::Resplica,
+        Some(g.master.port),
+        &["replica-announced no".into()],
+    );
+    wait_replica_caught_up(hidden.port, g.master.port, "the unannounced replica");
+    let ok = poll(Duration::from_secs(60), || {
+        g.sentinels.0.iter().all(|s| {
+            let listed: Vec<String> = s
+                .replicas()
+                .iter()
+                .filter_map(|r| r.get("port").cloned())
+                .collect();
+            s.master().get("num-slaves").map(String::as_str) == Some("3")
+                && listed.len() == 2
+                && !listed.contains(&hidden.port.to_string())
+        })
+    });
+    assert!(
+        ok,
+        "the unannounced replica {} is not known-but-hidden:\n{}",
+        hidden.port,
+        g.sentinels.describe()
+    );
 }
 
 #[test]
 fn sigkill_resplica_master_promotes_a_resplica_replica() {
-    kill_master_scenario(Kind::Resplica, Kind::Resplica, true);
+    kill_master_scenario(Kind::Resplica, Kind::Resplica, true, &Setup::default());
+}
+
+#[test]
+fn replica_priority_zero_is_never_promoted() {
+    let setup = Setup {
+        replica_extra: [vec!["replica-priority 0".into()], vec![]],
+        ..Setup::default()
+    };
+    if let Some(promoted) = kill_master_scenario(Kind::Resplica, Kind::Resplica, false, &setup) {
+        assert_eq!(
+            promoted, 1,
+            "the replica with replica-priority 0 was promoted"
+        );
+    }
+}
+
+#[test]
+fn password_protected_group_fails_over() {
+    let setup = Setup {
+        password: Some("s3cret-pass".into()),
+        ..Setup::default()
+    };
+    kill_master_scenario(Kind::Resplica, Kind::Resplica, true, &setup);
 }
 
 #[test]
 fn sigkill_redis_master_promotes_a_resplica_replica() {
-    kill_master_scenario(Kind::Redis, Kind::Resplica, false);
+    kill_master_scenario(Kind::Redis, Kind::Resplica, false, &Setup::default());
 }
 
 #[test]
 fn sigkill_resplica_master_promotes_a_redis_replica() {
-    kill_master_scenario(Kind::Resplica, Kind::Redis, true);
+    kill_master_scenario(Kind::Resplica, Kind::Redis, true, &Setup::default());
 }
 
 #[test]
@@ -648,7 +782,7 @@ fn manual_failover_scenario(kind: Kind) {
     // can push its stream past the promoted replica's, so the followers may need full syncs.
     // A redis-server 7.0.15 group behaves the same (observed: old master full, other replica
     // partial or full depending on timing).
-    write_acked(&mut conn(new), "after", 20, 2);
+    write_acked(&mut node_conn(new), "after", 20, 2);
     g.sentinels
         .wait_healthy(new, &[old, g.replicas[1 - idx].port]);
 }
@@ -755,7 +889,7 @@ fn redis_py_sentinel_client_keeps_writing_across_a_failover() {
         acked.iter().filter(|(_, p)| *p == new).count()
     );
     assert!(acked.iter().any(|(_, p)| *p == new));
-    let mut c = conn(new);
+    let mut c = node_conn(new);
     let mut lost = Vec::new();
     for (i, _) in &acked {
         let v: Option<String> = c.get(format!("w:{i}")).unwrap();
