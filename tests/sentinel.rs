@@ -551,10 +551,11 @@ impl Group {
         }
     }
 
-    /// SIGKILLs the master after a last acknowledged batch; returns the index of the promoted
-    /// replica, the failover time and the master's dataset just before the kill.
-    fn kill_master(&mut self) -> (usize, Duration, BTreeMap<String, String>) {
-        write_acked(&mut self.master.conn(), "last", 50, 2);
+    /// SIGKILLs the master after a last batch acknowledged by `acks` replicas; returns the
+    /// index of the promoted replica, the failover time and the master's dataset just before
+    /// the kill.
+    fn kill_master(&mut self, acks: usize) -> (usize, Duration, BTreeMap<String, String>) {
+        write_acked(&mut self.master.conn(), "last", 50, acks);
         let before = dataset(self.master.port);
         let t0 = Instant::now();
         self.master.kill();
@@ -593,7 +594,7 @@ fn kill_master_scenario(
         }
     }
     let old = g.master.port;
-    let (idx, took, before) = g.kill_master();
+    let (idx, took, before) = g.kill_master(2);
     println!(
         "failover time ({master_kind:?} master, {replica_kind:?} replicas, SIGKILL -> new master \
          writable): {} ms",
@@ -787,6 +788,54 @@ fn manual_failover_scenario(kind: Kind) {
         .wait_healthy(new, &[old, g.replicas[1 - idx].port]);
 }
 
+#[test]
+fn replica_down_during_failover_is_repointed_when_it_returns() {
+    if !have_sentinel_and_redis() {
+        return;
+    }
+    let mut g = Group::start(Kind::Resplica, Kind::Resplica);
+    let old = g.master.port;
+    // Replica 1 dies first; its config file still names the old master.
+    g.replicas[1].kill();
+    let down = poll(Duration::from_secs(30), || {
+        g.sentinels.0.iter().all(|s| {
+            s.replicas().iter().any(|r| {
+                r.get("port") == Some(&g.replicas[1].port.to_string())
+                    && r.get("flags").is_some_and(|f| f.contains("s_down"))
+            })
+        })
+    });
+    assert!(down, "replica 1 not seen down:\n{}", g.sentinels.describe());
+    let (idx, took, before) = g.kill_master(1);
+    println!("failover time (one replica down): {} ms", took.as_millis());
+    assert_eq!(idx, 0, "the dead replica was promoted");
+    let new = g.sentinels.wait_switch(old);
+    // It comes back still pointing at the dead master: Sentinel reads master_host/master_port
+    // from its INFO and re-points it (+fix-slave-config).
+    g.replicas[1].restart();
+    let back = g.replicas[1].port;
+    wait_replica_caught_up(back, new, "the returning replica");
+    let data = dataset(new);
+    for (k, v) in &before {
+        assert_eq!(data.get(k), Some(v), "key {k} lost in the failover");
+    }
+    assert_eq!(dataset(back), data);
+    let text = g.replicas[1].config_text();
+    assert!(
+        text.lines()
+            .any(|l| l == format!("replicaof 127.0.0.1 {new}")),
+        "the returning replica's config does not name the new master:\n{text}"
+    );
+    assert!(
+        g.sentinels
+            .0
+            .iter()
+            .any(|s| s.log().contains("+fix-slave-config")),
+        "no +fix-slave-config in the sentinel logs:\n{}",
+        g.sentinels.describe()
+    );
+}
+
 /// True if python3 can import redis-py; otherwise a loud skip, or a failure under CI.
 fn have_python_redis() -> bool {
     let ok = Command::new("python3")
@@ -923,7 +972,7 @@ fn measure_failover_time_resplica_vs_redis() {
         let mut times = Vec::new();
         for _ in 0..runs {
             let mut g = Group::start(kind, kind);
-            let (_, took, _) = g.kill_master();
+            let (_, took, _) = g.kill_master(2);
             times.push(took.as_millis());
         }
         times.sort();
