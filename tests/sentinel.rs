@@ -165,12 +165,15 @@ fn ping(port: u16) -> bool {
 /// so every helper that takes a port can log in.
 static PASSWORDS: std::sync::Mutex<BTreeMap<u16, String>> = std::sync::Mutex::new(BTreeMap::new());
 
-fn url(port: u16) -> String {
-    let pass = PASSWORDS
+fn password(port: u16) -> Option<String> {
+    PASSWORDS
         .lock()
         .map(|m| m.get(&port).cloned())
-        .unwrap_or_default();
-    match pass {
+        .unwrap_or_default()
+}
+
+fn url(port: u16) -> String {
+    match password(port) {
         Some(p) => format!("redis://:{p}@127.0.0.1:{port}/"),
         None => format!("redis://127.0.0.1:{port}/"),
     }
@@ -189,6 +192,65 @@ fn try_conn(port: u16) -> Option<redis::Connection> {
         .ok()?;
     c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     Some(c)
+}
+
+/// A client connection left idle on a node (plain, or subscribed to a channel), to see whether
+/// Sentinel's `CLIENT KILL TYPE normal` / `CLIENT KILL TYPE pubsub` closes it.
+struct IdleClient(std::net::TcpStream);
+
+impl IdleClient {
+    fn open(port: u16, subscribe: bool) -> IdleClient {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let mut cmds: Vec<Vec<String>> = Vec::new();
+        if let Some(p) = password(port) {
+            cmds.push(vec!["AUTH".into(), p]);
+        }
+        cmds.push(if subscribe {
+            vec!["SUBSCRIBE".into(), "idle-channel".into()]
+        } else {
+            vec!["PING".into()]
+        });
+        let mut buf = String::new();
+        for c in &cmds {
+            buf.push_str(&format!("*{}\r\n", c.len()));
+            for a in c {
+                buf.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+            }
+        }
+        s.write_all(buf.as_bytes()).expect("send");
+        // Wait for the last reply (PONG, or the subscribe confirmation).
+        let want: &[u8] = if subscribe { b"idle-channel" } else { b"PONG" };
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 512];
+        while !got.windows(want.len()).any(|w| w == want) {
+            match s.read(&mut chunk) {
+                Ok(n) if n > 0 => got.extend_from_slice(&chunk[..n]),
+                _ => panic!(
+                    "no reply on the idle client: {:?}",
+                    String::from_utf8_lossy(&got)
+                ),
+            }
+        }
+        IdleClient(s)
+    }
+
+    /// True once the server closed the connection.
+    fn closed(&mut self) -> bool {
+        use std::io::Read;
+        self.0
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .ok();
+        let mut chunk = [0u8; 512];
+        loop {
+            match self.0.read(&mut chunk) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        }
+    }
 }
 
 /// One field of the default INFO (what Sentinel reads), `None` if the node does not answer.
@@ -594,6 +656,12 @@ fn kill_master_scenario(
         }
     }
     let old = g.master.port;
+    let mut idle: Vec<(u16, bool, IdleClient)> = Vec::new();
+    for r in &g.replicas {
+        for sub in [false, true] {
+            idle.push((r.port, sub, IdleClient::open(r.port, sub)));
+        }
+    }
     let (idx, took, before) = g.kill_master(2);
     println!(
         "failover time ({master_kind:?} master, {replica_kind:?} replicas, SIGKILL -> new master \
@@ -605,6 +673,15 @@ fn kill_master_scenario(
     assert_eq!(info(new, "role").as_deref(), Some("master"));
     let other = &g.replicas[1 - idx];
     wait_replica_caught_up(other.port, new, "the other replica");
+    // Sentinel's reconfiguration block ends with CLIENT KILL TYPE normal and TYPE pubsub, sent
+    // to the promoted replica and to the re-pointed one.
+    for (port, sub, c) in &mut idle {
+        assert!(
+            poll(Duration::from_secs(30), || c.closed()),
+            "a {} client on {port} was not disconnected by the reconfiguration",
+            if *sub { "pubsub" } else { "normal" }
+        );
+    }
     let partial_ok = poll(Duration::from_secs(30), || {
         info(new, "sync_partial_ok")
             .and_then(|v| v.parse::<u64>().ok())
@@ -680,6 +757,10 @@ fn healthy_resplica_group_is_discovered() {
             assert_eq!(r.get("slave-priority").map(String::as_str), Some("100"));
         }
     }
+    let mut idle = [
+        IdleClient::open(g.replicas[0].port, false),
+        IdleClient::open(g.replicas[0].port, true),
+    ];
     // A replica with replica-announced no is known (num-slaves) but hidden from SENTINEL
     // REPLICAS; Sentinel reads replica_announced from the replica's own INFO.
     let hidden = Node::launch(
@@ -706,6 +787,8 @@ fn healthy_resplica_group_is_discovered() {
         hidden.port,
         g.sentinels.describe()
     );
+    // Nothing reconfigured the group, so nothing disconnected clients.
+    assert!(idle.iter_mut().all(|c| !c.closed()));
 }
 
 #[test]
