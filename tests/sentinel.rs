@@ -755,6 +755,11 @@ fn healthy_resplica_group_is_discovered() {
                 Some(g.master.port.to_string().as_str())
             );
             assert_eq!(r.get("slave-priority").map(String::as_str), Some("100"));
+            let offset: u64 = r
+                .get("slave-repl-offset")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
+            assert!(offset > 0, "replica offset not read from INFO: {r:?}");
         }
     }
     let mut idle = [
