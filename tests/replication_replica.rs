@@ -341,3 +341,53 @@ fn diskless_load_modes_decide_whether_the_transfer_is_kept_on_disk() {
         }
     }
 }
+
+#[test]
+fn the_master_link_is_a_client_that_client_kill_type_master_closes() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let _: () = m.set("k", 1).unwrap();
+    let replica = Server::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let mut r = replica.conn();
+    assert!(caught_up(&mut m, &mut r));
+    // As on redis-server: CLIENT LIST shows the link with flags=M and the master's address.
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut r).unwrap();
+    let line = list
+        .lines()
+        .find(|l| l.contains(" flags=M "))
+        .unwrap_or_else(|| panic!("no master client in CLIENT LIST:\n{list}"));
+    assert!(
+        line.contains(&format!(" addr=127.0.0.1:{} ", master.port)),
+        "{line}"
+    );
+    let normal: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .query(&mut r)
+        .unwrap();
+    assert_eq!(normal, 0, "TYPE normal must not match the master link");
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("master")
+        .query(&mut r)
+        .unwrap();
+    assert_eq!(killed, 1);
+    // The link comes back and resumes with +CONTINUE.
+    assert!(
+        wait_until(Duration::from_secs(10), || info_field(
+            &mut m,
+            "stats",
+            "sync_partial_ok"
+        )
+        .as_deref()
+            == Some("1")),
+        "no partial resync after CLIENT KILL TYPE master"
+    );
+    let _: () = m.set("k", 2).unwrap();
+    assert!(caught_up(&mut m, &mut r));
+    assert_eq!(r.get::<_, i64>("k").unwrap(), 2);
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut r).unwrap();
+    assert_eq!(list.lines().filter(|l| l.contains(" flags=M ")).count(), 1);
+}

@@ -553,6 +553,15 @@ fn load_through_disk(shared: &Shared) -> bool {
     }
 }
 
+/// Takes the master link out of the client registry when its session ends.
+struct Registered<'a>(&'a Shared, u64);
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.0.clients().remove(&self.1);
+    }
+}
+
 /// Applies the master's stream: each command runs with no reply, the offset advances once a
 /// command (or a whole MULTI/EXEC) has run, sub-replicas get the same bytes, ACKs go upstream.
 async fn stream_commands(
@@ -561,12 +570,19 @@ async fn stream_commands(
     mut buf: BytesMut,
     generation: u64,
 ) -> Result<(), String> {
+    // Like Redis's master client, the link is in the client registry: CLIENT LIST shows it with
+    // flags=M and CLIENT KILL TYPE master (or ID/ADDR) closes it; the link then reconnects and
+    // resumes with PSYNC.
+    let id = shared.next_client_id();
     let (handle, _rx) = ClientHandle::new(
-        0,
+        id,
         stream.peer_addr().map_err(|e| e.to_string())?,
         stream.local_addr().map_err(|e| e.to_string())?,
     );
-    let mut client = ClientState::new(handle, true);
+    handle.update(|i| i.kind = ClientKind::Master);
+    shared.clients().insert(id, handle.clone());
+    let _registered = Registered(shared, id);
+    let mut client = ClientState::new(handle.clone(), true);
     client.kind = ClientKind::Master;
     client.db = shared.core().repl.master_db;
     let mut parser = Parser::new(ParseLimits::default());
@@ -578,6 +594,9 @@ async fn stream_commands(
     loop {
         if !still_current(shared, generation) {
             return Ok(());
+        }
+        if handle.is_killed() {
+            return Err("killed by CLIENT KILL".into());
         }
         let mut getack = false;
         let mut getack_bytes = 0;
@@ -649,6 +668,7 @@ async fn stream_commands(
                 Ok(_) => last_io = Instant::now(),
                 Err(e) => return Err(e.to_string()),
             },
+            _ = handle.killed() => return Err("killed by CLIENT KILL".into()),
             _ = ack_tick.tick() => {
                 if last_io.elapsed() > timeout {
                     return Err("MASTER timeout: no data nor PING received...".into());
