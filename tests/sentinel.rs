@@ -924,6 +924,84 @@ fn replica_down_during_failover_is_repointed_when_it_returns() {
     );
 }
 
+#[test]
+fn the_replica_with_the_highest_offset_is_promoted() {
+    if !have_sentinel_and_redis() {
+        return;
+    }
+    let mut g = Group::start(Kind::Resplica, Kind::Resplica);
+    let old = g.master.port;
+    // On equal offsets Sentinel picks the smaller run_id; make that replica the lagging one so
+    // only the offsets can lead to the right choice.
+    let run_ids: Vec<String> = g
+        .replicas
+        .iter()
+        .map(|r| info(r.port, "run_id").expect("run_id"))
+        .collect();
+    let lag = if run_ids[0] < run_ids[1] { 0 } else { 1 };
+    let lag_port = g.replicas[lag].port;
+    // Cut the lagging replica off: the master starts requiring a password (links already
+    // authenticated stay up), then the lagging replica drops its link and cannot come back.
+    let mut m = g.master.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("lag-test")
+        .query(&mut m)
+        .unwrap();
+    if let Ok(mut p) = PASSWORDS.lock() {
+        p.insert(old, "lag-test".into());
+    }
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("master")
+        .query(&mut node_conn(lag_port))
+        .map(|_: i64| ())
+        .unwrap();
+    assert!(
+        poll(Duration::from_secs(10), || info(
+            lag_port,
+            "master_link_status"
+        )
+        .as_deref()
+            == Some("down")),
+        "the lagging replica's link did not go down"
+    );
+    let _: () = redis::cmd("AUTH").arg("lag-test").query(&mut m).unwrap();
+    write_acked(&mut m, "only-one", 200, 1);
+    let before = dataset(old);
+    let lag_offset = info(lag_port, "slave_repl_offset");
+    let t0 = Instant::now();
+    g.master.kill();
+    let (new, took) = time_until_writable(&g.sentinels, old, t0);
+    println!(
+        "failover time (one replica lagging): {} ms",
+        took.as_millis()
+    );
+    assert_eq!(
+        new,
+        g.replicas[1 - lag].port,
+        "Sentinel promoted the lagging replica (offset {lag_offset:?}):\n{}",
+        g.sentinels.describe()
+    );
+    let data = dataset(new);
+    for (k, v) in &before {
+        assert_eq!(data.get(k), Some(v), "key {k} lost in the failover");
+    }
+    // The lagging replica resumes from the promoted one's backlog.
+    wait_replica_caught_up(lag_port, new, "the lagging replica");
+    assert_eq!(dataset(lag_port), data);
+    assert!(
+        info(new, "sync_partial_ok")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n >= 1),
+        "the lagging replica did not resume with +CONTINUE: sync_full={:?}",
+        info(new, "sync_full")
+    );
+    assert_eq!(info(new, "sync_full").as_deref(), Some("0"));
+}
+
 /// True if python3 can import redis-py; otherwise a loud skip, or a failure under CI.
 fn have_python_redis() -> bool {
     let ok = Command::new("python3")
