@@ -12,7 +12,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "ping",
         -1,
-        FAST | STALE,
+        FAST,
         (0, 0, 0),
         "connection",
         "1.0.0",
@@ -22,7 +22,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "echo",
         2,
-        FAST,
+        LOADING | STALE | FAST,
         (0, 0, 0),
         "connection",
         "1.0.0",
