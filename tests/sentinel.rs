@@ -816,6 +816,17 @@ fn replica_priority_zero_is_never_promoted() {
 }
 
 #[test]
+fn stale_replicas_answering_masterdown_are_still_promoted() {
+    // With replica-serve-stale-data no, a replica whose link is down answers PING with
+    // -MASTERDOWN, which Sentinel counts as reachable; INFO keeps working.
+    let setup = Setup {
+        node_extra: vec!["replica-serve-stale-data no".into()],
+        ..Setup::default()
+    };
+    kill_master_scenario(Kind::Resplica, Kind::Resplica, false, &setup);
+}
+
+#[test]
 fn password_protected_group_fails_over() {
     let setup = Setup {
         password: Some("s3cret-pass".into()),
