@@ -6,7 +6,9 @@
 //!
 //! Every failover prints how long it took from the kill until the new master, as reported by a
 //! sentinel, accepted a write. `cargo test --release --test sentinel -- --ignored --nocapture`
-//! runs the side-by-side measurement behind README.md's failover row.
+//! runs the side-by-side measurement behind README.md's failover row. Node and sentinel scratch
+//! dirs (config files, logs) under target/tmp are kept after a failure, or always with
+//! `KEEP_SCRATCH=1`.
 
 mod common;
 use common::*;
@@ -145,7 +147,7 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
-        if !std::thread::panicking() {
+        if !std::thread::panicking() && std::env::var_os("KEEP_SCRATCH").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
@@ -350,7 +352,7 @@ impl Drop for Sentinel {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if !std::thread::panicking() {
+        if !std::thread::panicking() && std::env::var_os("KEEP_SCRATCH").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
@@ -432,6 +434,33 @@ impl Sentinels {
         assert!(
             ok,
             "the group did not become healthy (master {master}, replicas {replicas:?}):\n{}",
+            self.describe()
+        );
+    }
+
+    /// Waits until the leader saw each of `reconfigured` re-pointed (its INFO names the new
+    /// master with the link up) and ended the failover without hitting failover-timeout.
+    fn wait_failover_end(&self, reconfigured: &[u16]) {
+        let ended = poll(Duration::from_secs(60), || {
+            self.0.iter().any(|s| {
+                let log = s.log();
+                log.contains("+failover-end master")
+                    && reconfigured
+                        .iter()
+                        .all(|p| log.contains(&format!("+slave-reconf-done slave 127.0.0.1:{p} ")))
+            })
+        });
+        assert!(
+            ended,
+            "the failover did not end cleanly:\n{}",
+            self.describe()
+        );
+        assert!(
+            !self
+                .0
+                .iter()
+                .any(|s| s.log().contains("failover-end-for-timeout")),
+            "{}",
             self.describe()
         );
     }
@@ -716,6 +745,7 @@ fn kill_master_scenario(
         );
         assert!(text.contains("# written by tests/sentinel.rs"), "{text}");
     }
+    g.sentinels.wait_failover_end(&[other.port]);
     // New writes flow to the other replica.
     write_acked(&mut node_conn(new), "post", 50, 1);
     if restart_old {
@@ -870,6 +900,9 @@ fn manual_failover_scenario(kind: Kind) {
     assert_eq!(info(new, "role").as_deref(), Some("master"));
     wait_replica_caught_up(old, new, "the old master");
     wait_replica_caught_up(g.replicas[1 - idx].port, new, "the other replica");
+    // The failover itself re-points the other replica; the old master is converted after it
+    // ends (+convert-to-slave), which wait_replica_caught_up above already saw.
+    g.sentinels.wait_failover_end(&[g.replicas[1 - idx].port]);
     let data = dataset(new);
     assert_eq!(
         data.get("manual:99").map(String::as_str),
@@ -909,6 +942,7 @@ fn replica_down_during_failover_is_repointed_when_it_returns() {
     println!("failover time (one replica down): {} ms", took.as_millis());
     assert_eq!(idx, 0, "the dead replica was promoted");
     let new = g.sentinels.wait_switch(old);
+    g.sentinels.wait_failover_end(&[]);
     // It comes back still pointing at the dead master: Sentinel reads master_host/master_port
     // from its INFO and re-points it (+fix-slave-config).
     g.replicas[1].restart();
@@ -1002,6 +1036,7 @@ fn the_replica_with_the_highest_offset_is_promoted() {
     }
     // The lagging replica resumes from the promoted one's backlog.
     wait_replica_caught_up(lag_port, new, "the lagging replica");
+    g.sentinels.wait_failover_end(&[lag_port]);
     assert_eq!(dataset(lag_port), data);
     assert!(
         info(new, "sync_partial_ok")
