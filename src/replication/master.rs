@@ -446,6 +446,7 @@ fn produce(
     snap_id: u64,
     sizes: Vec<crate::store::DbSizes>,
 ) {
+    crate::server::persistence::background_priority();
     let buf = SharedBuf::default();
     let opts = Options {
         compression: cfg.bool("rdbcompression"),

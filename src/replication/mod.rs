@@ -278,7 +278,9 @@ impl Replication {
             return;
         }
         let bytes = Bytes::from(std::mem::take(&mut self.outbox));
-        for r in &self.replicas {
+        // A killed replica (CLIENT KILL, output limits) gets nothing more, even before its
+        // connection task has removed it: it must resume from where the kill cut it off.
+        for r in self.replicas.iter().filter(|r| !r.handle.is_killed()) {
             r.handle.push(bytes.clone());
         }
     }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SET throughput while BGSAVEs run back to back, against the same server's throughput with no
+# save running (the "no client stalls during a snapshot" figure), plus the saves completed.
+# usage: benches/bgsave_load.sh SERVER_BIN [keys] [requests]
+#   e.g. benches/bgsave_load.sh target/release/resplica; benches/bgsave_load.sh /usr/bin/redis-server
+set -u
+BIN=${1:?server binary}; N=${2:-1000000}; R=${3:-3000000}; PORT=${PORT:-7421}
+W=$(mktemp -d /tmp/bgsave-load.XXXX)
+"$BIN" --port "$PORT" --save '' --appendonly no --dir "$W" --enable-debug-command yes >"$W/log" 2>&1 &
+SPID=$!
+trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; rm -rf "$W"' EXIT
+for _ in $(seq 100); do redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+redis-cli -p "$PORT" debug populate "$N" key 100 >/dev/null
+bench() {
+  redis-benchmark -p "$PORT" -q --csv -n "$R" -r "$N" -c 50 -P 16 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f2
+}
+idle=$(bench)
+(
+  saves=0
+  while [ ! -e "$W/stop" ]; do
+    redis-cli -p "$PORT" bgsave >/dev/null 2>&1
+    while redis-cli -p "$PORT" info persistence | grep -q "rdb_bgsave_in_progress:1"; do sleep 0.05; done
+    saves=$((saves + 1))
+  done
+  echo "$saves" >"$W/saves"
+) &
+LOOP=$!
+busy=$(bench)
+touch "$W/stop"; wait $LOOP
+echo "$(basename "$BIN"): SET -P 16 ops/s without save $idle, during BGSAVEs $busy, ratio $(echo "scale=3; $busy / $idle" | bc), saves completed $(cat "$W/saves")"
