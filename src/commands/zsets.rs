@@ -831,38 +831,39 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Bytes], mut incr: bool) -> CmdResult {
     let mut nan = false;
     for (j, &score0) in scores.iter().enumerate() {
         let member = &args[i + 1 + j * 2];
-        let mut score = score0;
-        match z.score(member) {
-            Some(cur) => {
-                if nx {
-                    continue;
-                }
-                if incr {
-                    score += cur;
-                    if score.is_nan() {
-                        nan = true;
-                        break;
-                    }
-                }
-                if (lt && score >= cur) || (gt && score <= cur) {
-                    continue;
-                }
-                processed += 1;
-                last = score;
-                if score != cur {
-                    z.insert(member, score, &limits);
-                    updated += 1;
-                }
-            }
-            None => {
+        z.upsert(member, &limits, |cur| {
+            let mut score = score0;
+            let Some(cur) = cur else {
                 if xx {
-                    continue;
+                    return None;
                 }
-                z.insert(member, score, &limits);
                 added += 1;
                 processed += 1;
                 last = score;
+                return Some(score);
+            };
+            if nx {
+                return None;
             }
+            if incr {
+                score += cur;
+                if score.is_nan() {
+                    nan = true;
+                    return None;
+                }
+            }
+            if (lt && score >= cur) || (gt && score <= cur) {
+                return None;
+            }
+            processed += 1;
+            last = score;
+            if score != cur {
+                updated += 1;
+            }
+            Some(score)
+        });
+        if nan {
+            break;
         }
     }
     let empty = z.is_empty();

@@ -451,15 +451,56 @@ impl Connection {
 }
 
 /// Overlaps the cache misses of a pipelined batch: first the bucket slots of every command's
-/// first key, then the nodes they point to. Commands after a SELECT may use another database;
-/// their prefetch is merely wasted, never wrong.
+/// first key, then the nodes they point to; then, for commands naming a member of a large hash,
+/// set or sorted set, the same walk through that collection's own table (slot, node, member
+/// bytes). Commands after a SELECT may use another database; their prefetch is merely wasted,
+/// never wrong.
 fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
-    for deep in [false, true] {
+    for level in 0..2 {
         for args in batch {
             if let Some(key) = args.get(1) {
-                ks.prefetch(db, key, deep);
+                ks.prefetch(db, key, level);
             }
         }
+    }
+    let mut targets = Vec::new();
+    let mut last: Option<(&[u8], Option<&crate::store::Value>)> = None;
+    for args in batch {
+        let Some(member) = member_arg(args) else {
+            continue;
+        };
+        let key = &args[1][..];
+        let value = match last {
+            Some((k, v)) if k == key => v,
+            _ => {
+                let v = ks.value_for_prefetch(db, key);
+                last = Some((key, v));
+                v
+            }
+        };
+        if let Some(v) = value.filter(|v| v.has_member_table()) {
+            targets.push((v, member));
+        }
+    }
+    for level in 0..3 {
+        for (v, member) in &targets {
+            v.prefetch_member(member, level);
+        }
+    }
+}
+
+/// The member a hash, set or sorted-set command looks up first, by the shape of the common
+/// single-member commands (HSET key field ..., SADD key member, ZADD key score member, ZINCRBY
+/// key incr member, ZSCORE key member ...). A wrong guess only costs a wasted prefetch.
+fn member_arg(args: &[Bytes]) -> Option<&[u8]> {
+    let name = args.first()?;
+    match name.first()?.to_ascii_lowercase() {
+        b'h' | b's' => args.get(2).map(|m| &m[..]),
+        b'z' if name.eq_ignore_ascii_case(b"zadd") || name.eq_ignore_ascii_case(b"zincrby") => {
+            args.get(3).and(args.last()).map(|m| &m[..])
+        }
+        b'z' => args.get(2).map(|m| &m[..]),
+        _ => None,
     }
 }
 

@@ -84,6 +84,11 @@ impl CompactBytes {
         }
     }
 
+    /// Address of the first byte (for cache prefetching).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.as_slice().as_ptr()
+    }
+
     /// A copy marked as edited in place: Redis reports such strings (the result of APPEND,
     /// SETRANGE, SETBIT, ...) as `raw` whatever their length or content.
     pub fn new_raw(bytes: &[u8]) -> Self {
@@ -124,7 +129,7 @@ impl CompactBytes {
     }
 
     /// Equality with a byte slice, tuned for the keyspace's hot path: lengths first, then short
-    /// strings as two overlapping word loads each (no `memcmp` or copy call).
+    /// strings up to 32 bytes as overlapping word loads (no `memcmp` or copy call).
     #[inline]
     pub fn eq_bytes(&self, other: &[u8]) -> bool {
         let mine = self.as_slice();
@@ -154,6 +159,14 @@ impl CompactBytes {
             4..=7 => word4(mine, 0) == word4(other, 0) && word4(mine, n - 4) == word4(other, n - 4),
             8..=16 => {
                 word8(mine, 0) == word8(other, 0) && word8(mine, n - 8) == word8(other, n - 8)
+            }
+            // Members such as `element:000000012345` (17..=32 bytes): four word loads, the
+            // last two overlapping the first two as needed.
+            17..=32 => {
+                word8(mine, n - 8) == word8(other, n - 8)
+                    && word8(mine, n - 16) == word8(other, n - 16)
+                    && word8(mine, 0) == word8(other, 0)
+                    && word8(mine, 8) == word8(other, 8)
             }
             _ => mine == other,
         }

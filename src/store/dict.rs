@@ -228,11 +228,12 @@ impl<V> Dict<V> {
         self.find(key).map(|n| &n.value)
     }
 
-    /// Starts loading the memory a lookup of `key` will touch: the bucket slot when `deep` is
-    /// false, the first chained node (whose slot should already be cached) when `deep` is true.
-    /// Issued for every key of a pipelined batch before the batch runs, so the cache misses of
-    /// many lookups overlap instead of being paid one after another.
-    pub fn prefetch(&self, key: &[u8], deep: bool) {
+    /// Starts loading the memory a lookup of `key` will touch, one pointer hop per `level`: 0 the
+    /// bucket slot, 1 the first chained node (whose slot should be cached by then), 2 that node's
+    /// key bytes when they live on the heap. Issued level by level for every lookup of a
+    /// pipelined batch before the batch runs, so the cache misses of many lookups overlap
+    /// instead of being paid one after another.
+    pub fn prefetch(&self, key: &[u8], level: u8) {
         if self.is_empty() {
             return;
         }
@@ -242,10 +243,11 @@ impl<V> Dict<V> {
                 continue;
             }
             let slot = &t.buckets[(h & t.mask()) as usize];
-            if !deep {
-                prefetch_addr(slot as *const Link<V> as *const u8);
-            } else if let Some(node) = slot {
-                prefetch_addr(&**node as *const Node<V> as *const u8);
+            match (level, slot) {
+                (0, _) => prefetch_addr(slot as *const Link<V> as *const u8),
+                (1, Some(node)) => prefetch_addr(&**node as *const Node<V> as *const u8),
+                (_, Some(node)) if node.key.heap_size() > 0 => prefetch_addr(node.key.as_ptr()),
+                _ => {}
             }
         }
     }
@@ -439,6 +441,45 @@ impl<V> Dict<V> {
                 pick -= 1;
             }
             return Some((&node.key, &node.value));
+        }
+    }
+
+    /// Removes and returns a random entry, chosen as [`Dict::random_entry`] chooses, unlinking it
+    /// from the chain it was found in: SPOP needs neither a copy of the key nor a second lookup.
+    pub fn remove_random(&mut self, rng: &mut impl Rng) -> Option<(CompactBytes, V)> {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+        if self.is_empty() {
+            return None;
+        }
+        let s0 = self.tables[0].buckets.len();
+        let total = s0 + self.tables[1].buckets.len();
+        let start = self.rehash_idx.unwrap_or(0);
+        loop {
+            let i = rng.gen_range(start..total);
+            let (ti, bi) = if i < s0 { (0, i) } else { (1, i - s0) };
+            let t = &mut self.tables[ti];
+            let mut chain_len = 0;
+            let mut l = &t.buckets[bi];
+            while let Some(n) = l {
+                chain_len += 1;
+                l = &n.next;
+            }
+            if chain_len == 0 {
+                continue;
+            }
+            let mut link = &mut t.buckets[bi];
+            for _ in 0..rng.gen_range(0..chain_len) {
+                match link {
+                    Some(node) => link = &mut node.next,
+                    None => break,
+                }
+            }
+            let mut node = link.take()?;
+            *link = node.next.take();
+            t.used -= 1;
+            return Some((node.key, node.value));
         }
     }
 

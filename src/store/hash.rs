@@ -475,6 +475,13 @@ impl Hash {
         }
     }
 
+    /// Prefetches a lookup of `field` in the hashtable encoding (see [`Dict::prefetch`]).
+    pub fn prefetch(&self, field: &[u8], level: u8) {
+        if let Some(t) = self.table() {
+            t.prefetch(field, level);
+        }
+    }
+
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self.table() {

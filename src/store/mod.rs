@@ -203,9 +203,15 @@ impl Keyspace {
         Some(entry)
     }
 
-    /// Prefetches what looking up `key` will touch (see [`Dict::prefetch`]).
-    pub fn prefetch(&self, db: usize, key: &[u8], deep: bool) {
-        self.dbs[db].keys.prefetch(key, deep);
+    /// Prefetches what looking up `key` will touch, one hop per `level` (see [`Dict::prefetch`]).
+    pub fn prefetch(&self, db: usize, key: &[u8], level: u8) {
+        self.dbs[db].keys.prefetch(key, level);
+    }
+
+    /// The value stored under `key`, with no expiry check and no bookkeeping: only for
+    /// prefetching, where reading a stale value is harmless.
+    pub fn value_for_prefetch(&self, db: usize, key: &[u8]) -> Option<&Value> {
+        self.dbs[db].keys.get(key).map(|e| &e.value)
     }
 
     /// Looks a key up for reading: expired keys read as missing, the access time is refreshed and

@@ -362,6 +362,13 @@ impl Set {
             .chain(table.into_iter().flatten())
     }
 
+    /// Prefetches a lookup of `member` in the hashtable encoding (see [`Dict::prefetch`]).
+    pub fn prefetch(&self, member: &[u8], level: u8) {
+        if let Repr::Table(d) = &self.repr {
+            d.prefetch(member, level);
+        }
+    }
+
     /// True if `member` is in the set.
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.repr {
@@ -450,8 +457,7 @@ impl Set {
                 Some(Member::Int(IntText::new(v)))
             }
             Repr::Table(d) => {
-                let key = CompactBytes::new(d.random_entry(rng)?.0);
-                let (stored, ()) = d.remove(&key)?;
+                let (stored, ()) = d.remove_random(rng)?;
                 d.shrink_if_needed();
                 Some(Member::Owned(stored))
             }

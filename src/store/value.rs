@@ -85,6 +85,28 @@ impl Value {
         }
     }
 
+    /// True when the value is a collection whose members live in a hash table, so that
+    /// [`Value::prefetch_member`] has something to load.
+    pub fn has_member_table(&self) -> bool {
+        match self {
+            Value::Hash(h) => !h.is_compact(),
+            Value::Set(s) => !s.is_intset(),
+            Value::ZSet(z) => z.is_skiplist(),
+            _ => false,
+        }
+    }
+
+    /// Starts loading what looking `member` up in this collection's table will touch, one hop
+    /// per `level` (see [`super::Dict::prefetch`]); a no-op for other values.
+    pub fn prefetch_member(&self, member: &[u8], level: u8) {
+        match self {
+            Value::Hash(h) => h.prefetch(member, level),
+            Value::Set(s) => s.prefetch(member, level),
+            Value::ZSet(z) => z.prefetch(member, level),
+            _ => {}
+        }
+    }
+
     /// Approximate heap bytes used, for MEMORY USAGE and INFO memory.
     pub fn heap_size(&self) -> usize {
         match self {

@@ -33,6 +33,35 @@ fn pack_score(score: f64) -> f64 {
     }
 }
 
+/// [`ZSet::upsert`] in the `skiplist` encoding: a changed score moves the member's tree entry.
+fn upsert_skip(
+    dict: &mut Dict<f64>,
+    tree: &mut Tree,
+    member: &[u8],
+    decide: impl FnOnce(Option<f64>) -> Option<f64>,
+) {
+    match dict.get_mut(member) {
+        Some(cur) => {
+            let old = *cur;
+            match decide(Some(old)) {
+                Some(score) if score != old => {
+                    *cur = score;
+                    if let Some(m) = tree.remove(old, member) {
+                        tree.insert(score, m);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None => {
+            if let Some(score) = decide(None) {
+                dict.insert_absent(member, score);
+                tree.insert(score, CompactBytes::new(member));
+            }
+        }
+    }
+}
+
 impl Default for ZSet {
     fn default() -> Self {
         Self::new()
@@ -199,6 +228,18 @@ impl ZSet {
         }
     }
 
+    /// True in the `skiplist` encoding.
+    pub fn is_skiplist(&self) -> bool {
+        matches!(self.repr, Repr::Skip { .. })
+    }
+
+    /// Prefetches a lookup of `member` in the skiplist encoding's dict (see [`Dict::prefetch`]).
+    pub fn prefetch(&self, member: &[u8], level: u8) {
+        if let Repr::Skip { dict, .. } = &self.repr {
+            dict.prefetch(member, level);
+        }
+    }
+
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
@@ -265,21 +306,32 @@ impl ZSet {
         let Repr::Skip { dict, tree } = &mut self.repr else {
             return false;
         };
-        match dict.get_mut(member) {
-            Some(cur) => {
-                let old = *cur;
-                if old != score {
-                    *cur = score;
-                    if let Some(m) = tree.remove(old, member) {
-                        tree.insert(score, m);
+        let mut new = false;
+        upsert_skip(dict, tree, member, |cur| {
+            new = cur.is_none();
+            Some(score)
+        });
+        new
+    }
+
+    /// ZADD's step for one member: `decide` receives the current score (`None` when absent) and
+    /// returns the score to store, or `None` to leave the set alone. In the `skiplist` encoding
+    /// one lookup of the member serves both the decision and the update.
+    pub fn upsert(
+        &mut self,
+        member: &[u8],
+        limits: &EncodingLimits,
+        decide: impl FnOnce(Option<f64>) -> Option<f64>,
+    ) {
+        match &mut self.repr {
+            Repr::Skip { dict, tree } => upsert_skip(dict, tree, member, decide),
+            Repr::Pack(_) => {
+                let cur = self.score(member);
+                if let Some(score) = decide(cur) {
+                    if cur != Some(score) {
+                        self.insert(member, score, limits);
                     }
                 }
-                false
-            }
-            None => {
-                dict.insert_absent(member, score);
-                tree.insert(score, CompactBytes::new(member));
-                true
             }
         }
     }
@@ -390,12 +442,9 @@ impl ZSet {
                 Some((m, s))
             }
             Repr::Skip { dict, tree } => {
-                let mut out = None;
-                tree.drain_range(i, i + 1, &mut |m: CompactBytes, s| {
-                    dict.remove(&m);
-                    out = Some((m, s));
-                });
-                out
+                let (m, s) = tree.pop_end(max)?;
+                dict.remove(&m);
+                Some((m, s))
             }
         }
     }

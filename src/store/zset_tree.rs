@@ -250,49 +250,39 @@ impl Tree {
         }
     }
 
-    /// Removes the entry (score, member); returns its member, `None` if absent.
+    /// Removes the entry (score, member); returns its member, `None` if absent. One walk down
+    /// the tree: subtree sizes are only adjusted on the way back once the entry was found.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> Option<CompactBytes> {
-        if !self.contains(score, member) {
-            return None;
-        }
-        let (root, m) = self.remove_at(self.root, score, member);
+        let (root, m) = self.remove_at(self.root, score, member)?;
         self.root = root;
         Some(m)
     }
 
-    fn contains(&self, score: f64, member: &[u8]) -> bool {
-        let mut t = self.root;
-        while t != NIL {
-            let n = self.n(t);
-            match cmp_entry(score, member, n.score, &n.member) {
-                Ordering::Equal => return true,
-                Ordering::Less => t = n.left,
-                Ordering::Greater => t = n.right,
-            }
+    /// Removes the entry from subtree `t`, returning the new subtree root and the member.
+    fn remove_at(&mut self, t: Idx, score: f64, member: &[u8]) -> Option<(Idx, CompactBytes)> {
+        if t == NIL {
+            return None;
         }
-        false
-    }
-
-    /// Removes a present entry from subtree `t`.
-    fn remove_at(&mut self, t: Idx, score: f64, member: &[u8]) -> (Idx, CompactBytes) {
         let n = self.n(t);
         match cmp_entry(score, member, n.score, &n.member) {
             Ordering::Equal => {
                 let (l, r) = (n.left, n.right);
                 let m = self.merge(l, r);
-                (m, self.release(t))
+                Some((m, self.release(t)))
             }
             Ordering::Less => {
-                let (l, m) = self.remove_at(n.left, score, member);
-                self.nm(t).left = l;
-                self.nm(t).size -= 1;
-                (t, m)
+                let (l, m) = self.remove_at(n.left, score, member)?;
+                let node = self.nm(t);
+                node.left = l;
+                node.size -= 1;
+                Some((t, m))
             }
             Ordering::Greater => {
-                let (r, m) = self.remove_at(n.right, score, member);
-                self.nm(t).right = r;
-                self.nm(t).size -= 1;
-                (t, m)
+                let (r, m) = self.remove_at(n.right, score, member)?;
+                let node = self.nm(t);
+                node.right = r;
+                node.size -= 1;
+                Some((t, m))
             }
         }
     }
@@ -375,6 +365,36 @@ impl Tree {
             stack,
             rev,
         }
+    }
+
+    /// Removes and returns the lowest entry (or, with `last`, the highest): one walk down the
+    /// left (right) spine, where a rank-based split would take three (ZPOPMIN's hot path).
+    pub fn pop_end(&mut self, last: bool) -> Option<(CompactBytes, f64)> {
+        if self.root == NIL {
+            return None;
+        }
+        let mut parent = NIL;
+        let mut t = self.root;
+        loop {
+            let n = self.n(t);
+            let child = if last { n.right } else { n.left };
+            if child == NIL {
+                break;
+            }
+            self.nm(t).size -= 1;
+            parent = t;
+            t = child;
+        }
+        let n = self.n(t);
+        let (rest, score) = (if last { n.left } else { n.right }, n.score);
+        if parent == NIL {
+            self.root = rest;
+        } else if last {
+            self.nm(parent).right = rest;
+        } else {
+            self.nm(parent).left = rest;
+        }
+        Some((self.release(t), score))
     }
 
     /// Removes the entries of ranks `start..end`, handing each (member, score) to `f` in order.
@@ -493,6 +513,15 @@ mod tests {
                 let (s, m) = model.remove(i);
                 assert_eq!(tree.remove(s, &m).as_deref(), Some(&m[..]));
                 assert!(tree.remove(s, &m).is_none());
+            } else if op == 8 && rng.gen_bool(0.3) {
+                let last = rng.gen_bool(0.5);
+                let want = if last {
+                    model.pop()
+                } else {
+                    Some(model.remove(0))
+                };
+                let got = tree.pop_end(last).map(|(m, s)| (s, m.to_vec()));
+                assert_eq!(got, want);
             } else {
                 let a = rng.gen_range(0..=model.len());
                 let b = (a + rng.gen_range(0..4)).min(model.len());
