@@ -408,40 +408,60 @@ impl<V> Dict<V> {
         next
     }
 
-    /// A random entry, chosen by picking a random non-empty bucket and then a random element of
-    /// its chain (Redis's `dictGetFairRandomKey` idea).
-    pub fn random_entry(&self, rng: &mut impl Rng) -> Option<(&[u8], &V)> {
+    /// A random non-empty bucket as (table, bucket), or `None` when empty. As Redis's
+    /// `dictGetFairRandomKey` does, it walks consecutive buckets from a random start, collects
+    /// up to `FAIR_SAMPLE` non-empty ones and picks one of them: a sequential walk costs a few
+    /// cache lines where probing bucket after random bucket of a sparse table (after many
+    /// removals) costs a miss per probe.
+    fn random_bucket(&self, rng: &mut impl Rng) -> Option<(usize, usize)> {
+        const FAIR_SAMPLE: usize = 15;
         if self.is_empty() {
             return None;
         }
         let s0 = self.tables[0].buckets.len();
         let total = s0 + self.tables[1].buckets.len();
+        // Buckets of table 0 below the rehash index were moved: they are empty.
         let start = self.rehash_idx.unwrap_or(0);
-        loop {
-            let i = rng.gen_range(start..total);
-            let link = if i < s0 {
-                &self.tables[0].buckets[i]
-            } else {
-                &self.tables[1].buckets[i - s0]
-            };
-            let Some(first) = link else { continue };
-            let mut chain_len = 0;
-            let mut l = link;
-            while let Some(n) = l {
-                chain_len += 1;
-                l = &n.next;
-            }
-            let mut pick = rng.gen_range(0..chain_len);
-            let mut node = first;
-            while pick > 0 {
-                match &node.next {
-                    Some(n) => node = n,
-                    None => break,
+        let span = total - start;
+        let mut found = [(0usize, 0usize); FAIR_SAMPLE];
+        let mut n = 0;
+        let mut i = rng.gen_range(0..span);
+        for step in 0..span {
+            let at = start + i;
+            let (t, b) = if at < s0 { (0, at) } else { (1, at - s0) };
+            if self.tables[t].buckets[b].is_some() {
+                found[n] = (t, b);
+                n += 1;
+                if n == FAIR_SAMPLE || step >= FAIR_SAMPLE * 10 {
+                    break;
                 }
-                pick -= 1;
             }
-            return Some((&node.key, &node.value));
+            i = if i + 1 == span { 0 } else { i + 1 };
         }
+        (n > 0).then(|| found[rng.gen_range(0..n)])
+    }
+
+    /// A random entry: a random non-empty bucket (see `random_bucket`), then a random element
+    /// of its chain.
+    pub fn random_entry(&self, rng: &mut impl Rng) -> Option<(&[u8], &V)> {
+        let (t, b) = self.random_bucket(rng)?;
+        let link = &self.tables[t].buckets[b];
+        let mut chain_len = 0;
+        let mut l = link;
+        while let Some(n) = l {
+            chain_len += 1;
+            l = &n.next;
+        }
+        let mut pick = rng.gen_range(0..chain_len);
+        let mut node = link.as_deref()?;
+        while pick > 0 {
+            match &node.next {
+                Some(n) => node = n,
+                None => break,
+            }
+            pick -= 1;
+        }
+        Some((&node.key, &node.value))
     }
 
     /// Removes and returns a random entry, chosen as [`Dict::random_entry`] chooses, unlinking it
@@ -450,37 +470,25 @@ impl<V> Dict<V> {
         if self.is_rehashing() {
             self.rehash(1);
         }
-        if self.is_empty() {
-            return None;
+        let (ti, bi) = self.random_bucket(rng)?;
+        let t = &mut self.tables[ti];
+        let mut chain_len = 0;
+        let mut l = &t.buckets[bi];
+        while let Some(n) = l {
+            chain_len += 1;
+            l = &n.next;
         }
-        let s0 = self.tables[0].buckets.len();
-        let total = s0 + self.tables[1].buckets.len();
-        let start = self.rehash_idx.unwrap_or(0);
-        loop {
-            let i = rng.gen_range(start..total);
-            let (ti, bi) = if i < s0 { (0, i) } else { (1, i - s0) };
-            let t = &mut self.tables[ti];
-            let mut chain_len = 0;
-            let mut l = &t.buckets[bi];
-            while let Some(n) = l {
-                chain_len += 1;
-                l = &n.next;
+        let mut link = &mut t.buckets[bi];
+        for _ in 0..rng.gen_range(0..chain_len) {
+            match link {
+                Some(node) => link = &mut node.next,
+                None => break,
             }
-            if chain_len == 0 {
-                continue;
-            }
-            let mut link = &mut t.buckets[bi];
-            for _ in 0..rng.gen_range(0..chain_len) {
-                match link {
-                    Some(node) => link = &mut node.next,
-                    None => break,
-                }
-            }
-            let mut node = link.take()?;
-            *link = node.next.take();
-            t.used -= 1;
-            return Some((node.key, node.value));
         }
+        let mut node = link.take()?;
+        *link = node.next.take();
+        t.used -= 1;
+        Some((node.key, node.value))
     }
 
     /// Every entry, in table order; for commands that must see the whole table at once (KEYS).
