@@ -390,3 +390,56 @@ fn subscriber_over_the_soft_limit_for_its_period_is_cut() {
         "cut before the soft period passed"
     );
 }
+
+/// Every keyspace event (class `n` included) of commands that create keys, in order.
+fn new_key_events(port: u16) -> Vec<String> {
+    let mut admin = common::Raw::connect(port);
+    admin.call(&["FLUSHALL"]);
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]);
+    let mut sub = common::Raw::connect(port);
+    sub.call(&["PSUBSCRIBE", "__key*@*__:*"]);
+    let cmds: &[&[&str]] = &[
+        &["SET", "a", "1"],
+        &["SET", "a", "2"],
+        &["LPUSH", "l", "x", "y"],
+        &["SADD", "s1", "m"],
+        &["SMOVE", "s1", "s2", "m"],
+        &["RPUSH", "src", "a", "b"],
+        &["LMOVE", "src", "dst", "LEFT", "RIGHT"],
+        &["RENAME", "a", "b"],
+        &["COPY", "b", "c"],
+        &["MOVE", "c", "1"],
+        &["INCR", "counter"],
+        &["HSET", "h", "f", "v"],
+        &["ZADD", "z", "1", "m"],
+        &["SUNIONSTORE", "u", "s2"],
+        &["APPEND", "ap", "x"],
+        &["SORT", "l", "ALPHA", "STORE", "sorted"],
+        &["SET", "e", "1", "PX", "1"],
+    ];
+    for c in cmds {
+        admin.call(c);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    admin.call(&["SET", "e", "2"]);
+    let dump = admin.call(&["DUMP", "l"]);
+    let redis::Value::BulkString(payload) = dump.value else {
+        panic!("DUMP: {:?}", dump.value);
+    };
+    admin.call(&[&b"RESTORE"[..], b"l2", b"0", &payload]);
+    admin.call(&["PUBLISH", "__keyevent@0__:end", "x"]);
+    let t = read_until_end_marker(&mut sub);
+    admin.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    t
+}
+
+#[test]
+fn new_key_events_match_redis() {
+    let Some(p) = Pair::start() else {
+        return;
+    };
+    let real = new_key_events(p.real.port);
+    let ours = new_key_events(p.ours.port);
+    assert_eq!(ours, real, "transcripts differ (left: ours, right: Redis)");
+    assert!(real.iter().any(|l| l.contains("__keyevent@1__:new")));
+}

@@ -450,6 +450,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Result<bool, CmdEr
         ctx.ks.set_expire(db, dst, at);
     }
     ctx.ks.signal_modified(db, src);
+    ctx.notify(b'g', "rename_from", src);
     ctx.wrote(b'g', "rename_to", dst);
     Ok(true)
 }
@@ -515,16 +516,23 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if let Some(at) = ttl {
         ctx.ks.set_expire(dst_db, dst, at);
     }
-    wrote_in(ctx, dst_db, b"copy_to", dst);
+    wrote_in(ctx, dst_db, "copy_to", dst);
     ctx.out.int(1);
     Ok(())
 }
 
 /// [`Ctx::wrote`] for a key in another database than the client's (COPY DB, MOVE).
-fn wrote_in(ctx: &mut Ctx, db: usize, _event: &[u8], key: &[u8]) {
+fn wrote_in(ctx: &mut Ctx, db: usize, event: &str, key: &[u8]) {
     ctx.ks.dirty += 1;
     ctx.ks.signal_modified(db, key);
     ctx.blocked.signal(db, key);
+    notify_in(ctx, db, event, key);
+}
+
+/// [`Ctx::notify`] of a generic event for a key in another database than the client's.
+fn notify_in(ctx: &mut Ctx, db: usize, event: &str, key: &[u8]) {
+    ctx.publish_logged_events();
+    super::notify_keyspace_event(ctx.shared, ctx.pubsub, db, b'g', event, key);
 }
 
 fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -545,7 +553,8 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     }
     ctx.ks.signal_modified(src_db, key);
-    wrote_in(ctx, dst_db, b"move_to", key);
+    notify_in(ctx, src_db, "move_from", key);
+    wrote_in(ctx, dst_db, "move_to", key);
     ctx.out.int(1);
     Ok(())
 }

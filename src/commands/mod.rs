@@ -87,8 +87,22 @@ impl<'a> Ctx<'a> {
     /// Publishes a keyspace notification (`__keyspace@<db>__:<key>` → event and
     /// `__keyevent@<db>__:<event>` → key) when `notify-keyspace-events` enables its class.
     pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
+        self.publish_logged_events();
         let db = self.db();
         notify_keyspace_event(self.shared, self.pubsub, db, class, event, key);
+    }
+
+    /// Publishes what the keyspace logged since the last event: `expired` for keys whose time
+    /// passed during a lookup (with the DEL replicas need), then `new` for keys created. Run
+    /// before every other event and after each command, so they come out in Redis's order
+    /// (`expired`, `new`, then the command's own event).
+    pub fn publish_logged_events(&mut self) {
+        if !self.ks.expired_log.is_empty() {
+            publish_expired(self.ks, self.pubsub, self.repl, self.shared);
+        }
+        for (db, key) in std::mem::take(&mut self.ks.new_log) {
+            notify_keyspace_event(self.shared, self.pubsub, db, b'n', "new", &key);
+        }
     }
 
     /// Parks the client until one of `keys` receives data or `timeout` passes (`None`: forever);
@@ -516,15 +530,15 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
     ctx.ks.access_policy = ctx.shared.hot.access_policy();
     let dirty_before = ctx.ks.dirty;
+    let notify = ctx.shared.hot.notify_flags.load(Ordering::Relaxed);
+    ctx.ks.log_new = notify & crate::server::notify_bit(b'n') != 0 && !ctx.pubsub.is_empty();
     ctx.repl.depth += 1;
     let result = (spec.handler)(ctx, args);
     ctx.repl.depth -= 1;
     let end = Instant::now();
     ctx.intro.clock_mark = Some(end);
     let micros = end.duration_since(start).as_micros() as u64;
-    if !ctx.ks.expired_log.is_empty() {
-        publish_expired(ctx.ks, ctx.pubsub, ctx.repl, ctx.shared);
-    }
+    ctx.publish_logged_events();
     propagate(ctx, spec, args, dirty_before);
     // An unknown subcommand of a container command is refused before execution in Redis (the
     // lookup fails): it counts as rejected, and neither the slow log nor MONITOR sees it.

@@ -367,6 +367,9 @@ pub fn store_string(ctx: &mut Ctx, key: &[u8], value: &[u8], expiry: Expiry) {
         ctx.ks.set_expire(db, key, at);
     }
     ctx.wrote(b'$', "set", key);
+    if let Expiry::At(_) = expiry {
+        ctx.notify(b'g', "expire", key);
+    }
 }
 
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {

@@ -450,6 +450,8 @@ pub fn load_file(
         );
     }
     let now = crate::store::now_ms();
+    // Loading is Redis's dbAddRDBLoad: no `new` events (DEBUG RELOAD runs inside a command).
+    ks.log_new = false;
     let mut loaded = Loaded::default();
     let mut last_progress = Instant::now();
     loop {

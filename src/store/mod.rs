@@ -124,6 +124,12 @@ pub struct Keyspace {
     /// Keys deleted because their time passed, since the last drain: the server turns them
     /// into `expired` keyspace notifications (and, on a master, DELs for replicas).
     pub expired_log: Vec<(usize, Vec<u8>)>,
+    /// Whether key creations are logged in `new_log`: set before each command from
+    /// `notify-keyspace-events` (class `n`), so the log costs nothing when nobody listens.
+    pub log_new: bool,
+    /// Keys created since the last drain (Redis's `dbAdd`), while `log_new` is set: the server
+    /// turns them into `new` keyspace notifications.
+    pub new_log: Vec<(usize, Vec<u8>)>,
     /// The point-in-time snapshot being taken, if any.
     snapshot: Option<Box<snapshot::SnapshotState>>,
     /// Source of snapshot ids.
@@ -146,6 +152,8 @@ impl Keyspace {
             active_expire: true,
             watches: Watches::default(),
             expired_log: Vec::new(),
+            log_new: false,
+            new_log: Vec::new(),
             snapshot: None,
             next_snapshot_id: 0,
             rng: SmallRng::from_entropy(),
@@ -279,15 +287,17 @@ impl Keyspace {
         self.peek(db, key).is_some()
     }
 
-    /// Stores `value` under `key`, dropping any TTL unless `keep_ttl`.
+    /// Stores `value` under `key`, dropping any TTL unless `keep_ttl`. This is the one place
+    /// keys are added to the keyspace, so it logs creations for the `new` event.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
         let mut entry = Entry {
             value,
             version: self.epoch,
             access: self.access_policy.fresh(self.now),
         };
-        // KEEPTTL on a key whose time already passed keeps nothing: the old key is gone.
-        let keep_ttl = keep_ttl && !self.is_expired(db, key);
+        // A key whose time passed is gone first (Redis's lookupKeyWrite), so the write creates
+        // it anew; on a replica it stays stored, and KEEPTTL keeps nothing of it.
+        let keep_ttl = !self.expire_if_needed(db, key) && keep_ttl;
         self.preserve(db, key);
         let d = &mut self.dbs[db];
         match d.keys.get_mut(key) {
@@ -307,6 +317,9 @@ impl Keyspace {
                     d.expires.remove(key);
                 }
                 d.keys.insert_absent(key, entry);
+                if self.log_new {
+                    self.new_log.push((db, key.to_vec()));
+                }
             }
         }
     }
