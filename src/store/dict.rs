@@ -422,21 +422,33 @@ impl<V> Dict<V> {
         let total = s0 + self.tables[1].buckets.len();
         // Buckets of table 0 below the rehash index were moved: they are empty.
         let start = self.rehash_idx.unwrap_or(0);
-        let span = total - start;
+        let at = rng.gen_range(start..total);
+        let (first, offset) = if at < s0 {
+            (0, at - start)
+        } else {
+            (1, at - s0)
+        };
         let mut found = [(0usize, 0usize); FAIR_SAMPLE];
         let mut n = 0;
-        let mut i = rng.gen_range(0..span);
-        for step in 0..span {
-            let at = start + i;
-            let (t, b) = if at < s0 { (0, at) } else { (1, at - s0) };
-            if self.tables[t].buckets[b].is_some() {
-                found[n] = (t, b);
-                n += 1;
-                if n == FAIR_SAMPLE || step >= FAIR_SAMPLE * 10 {
-                    break;
+        // The table the random position fell in, from there round to its start; the other
+        // table only if that one had nothing (possible while rehashing).
+        for t in [first, 1 - first] {
+            let lo = if t == 0 { start } else { 0 };
+            let buckets = &self.tables[t].buckets[lo.min(self.tables[t].buckets.len())..];
+            let from = if t == first { offset } else { 0 };
+            let order = buckets[from..].iter().chain(&buckets[..from]);
+            for (step, b) in order.enumerate() {
+                if b.is_some() {
+                    found[n] = (t, lo + (from + step) % buckets.len());
+                    n += 1;
+                    if n == FAIR_SAMPLE || step >= FAIR_SAMPLE * 10 {
+                        break;
+                    }
                 }
             }
-            i = if i + 1 == span { 0 } else { i + 1 };
+            if n > 0 {
+                break;
+            }
         }
         (n > 0).then(|| found[rng.gen_range(0..n)])
     }
