@@ -1,11 +1,14 @@
-//! Keyspace benchmarks: the `Dict` hash table (insert, get, remove of 100k keys, a full SCAN) and
-//! glob matching as KEYS / SCAN MATCH use it.
+//! Keyspace benchmarks: the `Dict` hash table (insert, get, remove of 100k keys, a full SCAN),
+//! the large-collection paths redis-benchmark's SADD/HSET/SPOP/ZADD/ZPOPMIN tests hit (100k
+//! members of the `element:000000012345` shape, in hashtable / skiplist encodings), and glob
+//! matching as KEYS / SCAN MATCH use it.
 //!
 //! Run with `cargo bench --bench keyspace` (`-- --quick` for a short run).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use resplica::store::glob::glob_match;
-use resplica::store::Dict;
+use rand::{Rng, SeedableRng};
+use resplica::store::{Dict, EncodingLimits, Hash, Set, ZSet};
 
 const N: usize = 100_000;
 
@@ -94,6 +97,115 @@ fn bench_dict(c: &mut Criterion) {
     g.finish();
 }
 
+/// Members as redis-benchmark's `element:__rand_int__` produces them (20 bytes: heap strings).
+fn members() -> Vec<Vec<u8>> {
+    (0..N)
+        .map(|i| format!("element:{i:012}").into_bytes())
+        .collect()
+}
+
+fn bench_collections(c: &mut Criterion) {
+    let members = members();
+    let limits = EncodingLimits::default();
+    let mut g = c.benchmark_group("collections");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(N as u64));
+
+    // 32 lookups at a time, as a pipelined batch does them: plain, and with the level-by-level
+    // prefetch the connection issues before running the batch.
+    let mut d = Dict::new();
+    for (i, m) in members.iter().enumerate() {
+        d.insert(m, i as u64);
+    }
+    while d.rehash(1000) {}
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+    let order: Vec<usize> = (0..N).map(|_| rng.gen_range(0..N)).collect();
+    for prefetch in [false, true] {
+        let name = if prefetch {
+            "dict_get_batches_of_32_prefetched"
+        } else {
+            "dict_get_batches_of_32"
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut sum = 0u64;
+                for batch in order.chunks(32) {
+                    if prefetch {
+                        for level in 0..3 {
+                            for &i in batch {
+                                d.prefetch(&members[i], level);
+                            }
+                        }
+                    }
+                    for &i in batch {
+                        sum = sum.wrapping_add(*d.get(black_box(&members[i])).unwrap_or(&0));
+                    }
+                }
+                sum
+            })
+        });
+    }
+
+    g.bench_function("hash_overwrite_100k_fields", |b| {
+        let mut h = Hash::new();
+        for m in &members {
+            h.set(m, b"xxx", &limits);
+        }
+        b.iter(|| {
+            for &i in &order {
+                h.set(black_box(&members[i]), b"yyy", &limits);
+            }
+        })
+    });
+
+    g.bench_function("set_pop_random_until_empty", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Set::new();
+                for m in &members {
+                    s.insert(m, 512);
+                }
+                s
+            },
+            |mut s| {
+                let mut rng = rand::rngs::SmallRng::seed_from_u64(2);
+                while s.pop_random(&mut rng).is_some() {}
+                s
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    let filled_zset = || {
+        let mut z = ZSet::new();
+        for (i, m) in members.iter().enumerate() {
+            z.insert(m, i as f64, &limits);
+        }
+        z
+    };
+    g.bench_function("zset_upsert_new_scores_100k", |b| {
+        let mut z = filled_zset();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        b.iter(|| {
+            for &i in &order {
+                let score = rng.gen_range(0..N) as f64;
+                z.upsert(black_box(&members[i]), &limits, |_| Some(score));
+            }
+        })
+    });
+    g.bench_function("zset_popmin_until_empty", |b| {
+        b.iter_batched(
+            filled_zset,
+            |mut z| {
+                while z.pop(false).is_some() {}
+                z
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
 fn bench_glob(c: &mut Criterion) {
     let keys = keys();
     let mut g = c.benchmark_group("glob");
@@ -124,5 +236,5 @@ fn bench_glob(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_dict, bench_glob);
+criterion_group!(benches, bench_dict, bench_collections, bench_glob);
 criterion_main!(benches);
