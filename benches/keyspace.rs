@@ -6,8 +6,8 @@
 //! Run with `cargo bench --bench keyspace` (`-- --quick` for a short run).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use resplica::store::glob::glob_match;
 use rand::{Rng, SeedableRng};
+use resplica::store::glob::glob_match;
 use resplica::store::{Dict, EncodingLimits, Hash, Set, ZSet};
 
 const N: usize = 100_000;

@@ -224,7 +224,10 @@ impl Connection {
                 self.idle_timeout()
             };
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
-                rbuf.reserve(READ_CHUNK);
+                // Half a chunk: once every parsed request is dropped, the unparsed tail moves
+                // to the front of the same allocation instead of a new one being made (a large
+                // malloc also makes glibc consolidate every small chunk freed meanwhile).
+                rbuf.reserve(READ_CHUNK / 2);
             }
             tokio::select! {
                 r = stream.read_buf(&mut rbuf) => match r {
@@ -463,11 +466,17 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
             }
         }
     }
-    let mut targets = Vec::new();
-    let mut last: Option<(&[u8], Option<&crate::store::Value>)> = None;
+    use crate::store::Value;
+    let mut targets: Vec<(&Value, &[u8])> = Vec::new();
+    let mut last: Option<(&[u8], Option<&Value>)> = None;
+    // Runs of pops from one end of one sorted set, and how many members each run removes:
+    // the members to prefetch are the first that many from that end.
+    let mut pops: Vec<(&[u8], &Value, bool, usize)> = Vec::new();
     for args in batch {
-        let Some(member) = member_arg(args) else {
-            continue;
+        let target = match (pop_end(args), member_arg(args)) {
+            (Some((max, count)), _) => Target::Pop(max, count),
+            (None, Some(member)) => Target::Member(member),
+            (None, None) => continue,
         };
         let key = &args[1][..];
         let value = match last {
@@ -478,8 +487,24 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
                 v
             }
         };
-        if let Some(v) = value.filter(|v| v.has_member_table()) {
-            targets.push((v, member));
+        let Some(v) = value.filter(|v| v.has_member_table()) else {
+            continue;
+        };
+        match (target, v) {
+            (Target::Member(member), _) => targets.push((v, member)),
+            (Target::Pop(max, count), Value::ZSet(_)) => match pops.last_mut() {
+                Some((k, _, m, n)) if *k == key && *m == max => *n += count,
+                _ => pops.push((key, v, max, count)),
+            },
+            _ => {}
+        }
+    }
+    for (_, v, max, n) in pops {
+        if let Value::ZSet(z) = v {
+            let from = if max { z.len().saturating_sub(1) } else { 0 };
+            for (member, _) in z.range_iter(from, max).take(n.min(MAX_BATCH)) {
+                targets.push((v, member));
+            }
         }
     }
     for level in 0..3 {
@@ -487,6 +512,32 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
             v.prefetch_member(member, level);
         }
     }
+}
+
+/// What a command of a batch will look up inside a collection.
+enum Target<'a> {
+    /// This member.
+    Member(&'a [u8]),
+    /// The members at one end of a sorted set (highest when true): that many of them.
+    Pop(bool, usize),
+}
+
+/// ZPOPMIN / ZPOPMAX key [count]: which end, and how many members (at most a batch's worth;
+/// a count that does not parse prefetches one).
+fn pop_end(args: &[Bytes]) -> Option<(bool, usize)> {
+    let name = args.first()?;
+    let max = if name.eq_ignore_ascii_case(b"zpopmin") {
+        false
+    } else if name.eq_ignore_ascii_case(b"zpopmax") {
+        true
+    } else {
+        return None;
+    };
+    let count = match args.get(2) {
+        Some(c) => crate::num::parse_i64(c).map_or(1, |n| n.clamp(0, MAX_BATCH as i64) as usize),
+        None => 1,
+    };
+    Some((max, count))
 }
 
 /// The member a hash, set or sorted-set command looks up first, by the shape of the common

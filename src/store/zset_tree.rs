@@ -32,7 +32,9 @@ pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 /// A treap of (score, member) with subtree sizes.
 pub struct Tree {
     nodes: Vec<Node>,
-    free: Vec<Idx>,
+    /// First freed slot; each freed slot's `left` links to the next (`NIL` ends the list), so
+    /// freeing needs no side vector that grows (and reallocates) as a set is emptied.
+    free: Idx,
     root: Idx,
     seed: u32,
 }
@@ -55,7 +57,7 @@ impl Tree {
                 size: 0,
                 prio: 0,
             }],
-            free: Vec::new(),
+            free: NIL,
             root: NIL,
             seed: 0x9E37_79B9,
         }
@@ -81,7 +83,6 @@ impl Tree {
     /// Approximate heap bytes.
     pub fn heap_size(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.free.capacity() * 4
             + self
                 .nodes
                 .iter()
@@ -130,25 +131,24 @@ impl Tree {
             size: 1,
             prio,
         };
-        match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as Idx
-            }
+        if self.free != NIL {
+            let i = self.free;
+            self.free = self.n(i).left;
+            self.nodes[i as usize] = node;
+            return i;
         }
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as Idx
     }
 
     fn release(&mut self, i: Idx) -> CompactBytes {
+        let next = self.free;
         let n = self.nm(i);
-        n.left = NIL;
+        n.left = next;
         n.right = NIL;
         n.size = 0;
         let m = std::mem::replace(&mut n.member, CompactBytes::new(b""));
-        self.free.push(i);
+        self.free = i;
         m
     }
 
