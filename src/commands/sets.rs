@@ -338,12 +338,15 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     ctx.out.bulk(&m);
     let emptied = set.is_empty();
-    // Replicas must remove the same member: SPOP propagates as SREM (Redis 7.0).
-    ctx.repl.override_args = Some(vec![vec![
-        Bytes::from_static(b"SREM"),
-        key.clone(),
-        Bytes::copy_from_slice(&m),
-    ]]);
+    // Replicas must remove the same member: SPOP propagates as SREM (Redis 7.0). Without a
+    // replication stream nothing reads it, and building it would cost a copy per pop.
+    if ctx.repl.streaming() {
+        ctx.repl.override_args = Some(vec![vec![
+            Bytes::from_static(b"SREM"),
+            key.clone(),
+            Bytes::copy_from_slice(&m),
+        ]]);
+    }
     ctx.wrote(b's', "spop", key);
     if emptied {
         ctx.ks.delete(db, key);

@@ -44,8 +44,6 @@ fn proto_err<T>(msg: impl Into<String>) -> Result<T, ProtocolError> {
 struct Pending {
     /// Number of arguments announced by the `*N` header.
     expected: usize,
-    /// Byte ranges of the arguments parsed so far, relative to the start of the buffer.
-    args: Vec<(usize, usize)>,
     /// Where scanning resumes.
     pos: usize,
     /// Length of the bulk whose `$len` header was read but whose payload is incomplete.
@@ -57,6 +55,9 @@ struct Pending {
 pub struct Parser {
     limits: ParseLimits,
     pending: Option<Pending>,
+    /// Byte ranges of the pending request's arguments parsed so far, relative to the start of
+    /// the buffer; kept across requests so parsing one allocates only its argument vector.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// Where the line starting at `from` ends, found the way Redis finds it: `strchr` for the first
@@ -74,6 +75,7 @@ impl Parser {
         Parser {
             limits,
             pending: None,
+            ranges: Vec::new(),
         }
     }
 
@@ -115,9 +117,13 @@ impl Parser {
                     let _ = buf.split_to(end + 2);
                     continue;
                 }
+                self.ranges.clear();
+                if self.ranges.capacity() > 1024 {
+                    self.ranges.shrink_to(1024);
+                }
+                self.ranges.reserve((n as usize).min(1024));
                 self.pending = Some(Pending {
                     expected: n as usize,
-                    args: Vec::with_capacity((n as usize).min(1024)),
                     pos: end + 2,
                     bulk_len: None,
                 });
@@ -131,7 +137,7 @@ impl Parser {
         let Some(p) = self.pending.as_mut() else {
             return Ok(None);
         };
-        while p.args.len() < p.expected {
+        while self.ranges.len() < p.expected {
             let len = match p.bulk_len {
                 Some(len) => len,
                 None => {
@@ -162,7 +168,7 @@ impl Parser {
                 buf.reserve(p.pos + len + 2 - buf.len());
                 return Ok(None);
             }
-            p.args.push((p.pos, p.pos + len));
+            self.ranges.push((p.pos, p.pos + len));
             p.pos += len + 2;
             p.bulk_len = None;
         }
@@ -171,7 +177,10 @@ impl Parser {
         };
         let frame = buf.split_to(p.pos).freeze();
         Ok(Some(
-            p.args.into_iter().map(|(s, e)| frame.slice(s..e)).collect(),
+            self.ranges
+                .iter()
+                .map(|&(s, e)| frame.slice(s..e))
+                .collect(),
         ))
     }
 
