@@ -540,19 +540,42 @@ fn pop_end(args: &[Bytes]) -> Option<(bool, usize)> {
     Some((max, count))
 }
 
-/// The member a hash, set or sorted-set command looks up first, by the shape of the common
-/// single-member commands (HSET key field ..., SADD key member, ZADD key score member, ZINCRBY
-/// key incr member, ZSCORE key member ...). A wrong guess only costs a wasted prefetch.
+/// The member a hash, set or sorted-set command looks up first: the argument after the key for
+/// the common single-member commands, the last one for ZADD key score member and ZINCRBY key
+/// incr member. Other commands (SET, SMEMBERS, ...) prefetch nothing here.
 fn member_arg(args: &[Bytes]) -> Option<&[u8]> {
+    const AFTER_KEY: &[&[u8]] = &[
+        b"hset",
+        b"hget",
+        b"hdel",
+        b"hexists",
+        b"hsetnx",
+        b"hincrby",
+        b"hincrbyfloat",
+        b"hstrlen",
+        b"hmget",
+        b"hmset",
+        b"sadd",
+        b"srem",
+        b"sismember",
+        b"smismember",
+        b"zscore",
+        b"zrem",
+        b"zrank",
+        b"zrevrank",
+        b"zmscore",
+    ];
     let name = args.first()?;
-    match name.first()?.to_ascii_lowercase() {
-        b'h' | b's' => args.get(2).map(|m| &m[..]),
-        b'z' if name.eq_ignore_ascii_case(b"zadd") || name.eq_ignore_ascii_case(b"zincrby") => {
-            args.get(3).and(args.last()).map(|m| &m[..])
-        }
-        b'z' => args.get(2).map(|m| &m[..]),
-        _ => None,
+    if !matches!(name.first()?.to_ascii_lowercase(), b'h' | b's' | b'z') {
+        return None;
     }
+    if name.eq_ignore_ascii_case(b"zadd") || name.eq_ignore_ascii_case(b"zincrby") {
+        return args.get(3).and(args.last()).map(|m| &m[..]);
+    }
+    if AFTER_KEY.iter().any(|c| name.eq_ignore_ascii_case(c)) {
+        return args.get(2).map(|m| &m[..]);
+    }
+    None
 }
 
 async fn sleep_until_or_forever(deadline: Option<Option<Instant>>) {
