@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Client latency and master memory during a full sync: a master holding N keys serves a
+# redis-benchmark SET load (pipeline 1); p99 is taken once steady, then again while a fresh
+# redis-server replica full-syncs from it; the master's peak RSS during the sync is compared
+# with its RSS before.
+# usage: benches/fullsync_load.sh MASTER_BIN [keys]
+set -u
+BIN=${1:?master binary}; N=${2:-1000000}; MP=${MP:-7431}; RP=${RP:-7432}
+W=$(mktemp -d /tmp/fullsync-load.XXXX); mkdir -p "$W/m" "$W/r"
+"$BIN" --port $MP --save '' --appendonly no --dir "$W/m" --repl-diskless-sync-delay 0 --enable-debug-command yes >"$W/m.log" 2>&1 &
+MPID=$!
+trap 'kill $MPID ${RPID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+for _ in $(seq 100); do redis-cli -p $MP ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+redis-cli -p $MP debug populate "$N" key 100 >/dev/null
+p99() { # requests
+  redis-benchmark -p $MP --csv -n "$1" -r "$N" -c 50 -P 1 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f7
+}
+steady=$(p99 200000)
+rss_before=$(ps -o rss= -p $MPID)
+peak=$rss_before
+redis-benchmark -p $MP --csv -n 2000000 -r "$N" -c 50 -P 1 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f7 >"$W/p99" &
+BENCH=$!
+sleep 0.5
+"${REPLICA:-/usr/bin/redis-server}" --port $RP --save '' --appendonly no --dir "$W/r" --replicaof 127.0.0.1 $MP >"$W/r.log" 2>&1 &
+RPID=$!
+t0=$(date +%s.%N)
+while kill -0 $BENCH 2>/dev/null; do
+  r=$(ps -o rss= -p $MPID); [ "$r" -gt "$peak" ] && peak=$r
+  if [ -z "${synced:-}" ] && redis-cli -p $RP info replication 2>/dev/null | grep -q master_link_status:up; then
+    synced=$(echo "$(date +%s.%N) - $t0" | bc)
+  fi
+  sleep 0.05
+done
+wait $BENCH
+echo "$(basename "$BIN"): p99 steady ${steady} ms, during a full sync $(cat "$W/p99") ms; master RSS before $((rss_before/1024)) MiB, peak during sync $((peak/1024)) MiB ($(echo "scale=2; $peak / $rss_before" | bc)x); replica synced after ${synced:-not within the run} s"
