@@ -641,6 +641,32 @@ impl<R: Read> Reader<R> {
         &self.functions
     }
 
+    /// What the file held that a keyspace load does not keep (function libraries, module aux
+    /// data), worded for a warning log line; `None` when nothing was left out.
+    pub fn not_loaded(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.functions.is_empty() {
+            let names: Vec<String> = self
+                .functions
+                .iter()
+                .map(|code| library_name(code))
+                .collect();
+            parts.push(format!(
+                "{} function librar{} ({}): FUNCTION is not supported, FCALL will not find them",
+                names.len(),
+                if names.len() == 1 { "y" } else { "ies" },
+                names.join(", ")
+            ));
+        }
+        if self.module_aux_skipped > 0 {
+            parts.push(format!(
+                "{} module aux record(s): modules are not supported",
+                self.module_aux_skipped
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("RDB data not loaded: {}", parts.join("; ")))
+    }
+
     /// RESIZEDB hints met so far: `(db, keys, expires)`.
     pub fn resize_hints(&self) -> &[(usize, u64, u64)] {
         &self.resize_hints
@@ -823,6 +849,15 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// The `name=` of a library's `#!<engine> name=<name> ...` shebang line, or `?`.
+fn library_name(code: &[u8]) -> String {
+    let first = code.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(first)
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("name=").map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
+}
+
 /// The iterator of [`Reader::entries`]: yields each key, then ends after EOF or the first error.
 pub struct Entries<'a, R: Read> {
     reader: &'a mut Reader<R>,
@@ -893,6 +928,28 @@ mod tests {
         assert_eq!(entries[0].expire_ms, Some(1893456000000));
         assert_eq!(entries[1].value.type_name(), "set");
         assert_eq!(entries[1].expire_ms, None);
+    }
+
+    #[test]
+    fn function_libraries_are_reported_not_loaded() {
+        use crate::rdb::writer::{Options, Writer};
+        let mut w = Writer::new(Vec::new(), Options::default());
+        w.function(b"#!lua name=mylib\nredis.register_function('f', function() return 1 end)")
+            .unwrap();
+        w.select_db(0, 1, 0).unwrap();
+        w.entry(b"k", &Value::string(b"v"), None).unwrap();
+        let file = w.finish().unwrap();
+        let mut r = Reader::from_slice(&file).unwrap();
+        let entries: Vec<Entry> = r.entries().collect::<Result<_, _>>().unwrap();
+        assert_eq!(entries.len(), 1);
+        let note = r.not_loaded().unwrap();
+        assert!(note.contains("1 function library (mylib)"), "{note}");
+        let plain = Writer::new(Vec::new(), Options::default())
+            .finish()
+            .unwrap();
+        let mut r = Reader::from_slice(&plain).unwrap();
+        assert_eq!(r.next_entry().unwrap(), None);
+        assert_eq!(r.not_loaded(), None);
     }
 
     #[test]

@@ -499,6 +499,9 @@ async fn full_sync(
         }
         keys += 1;
     }
+    if let Some(note) = reader.not_loaded() {
+        warn!("MASTER <-> REPLICA sync: {note}");
+    }
     let stream_db = reader.repl_stream_db().unwrap_or(0).max(0) as usize;
     {
         let mut core = shared.core();

@@ -484,6 +484,9 @@ pub fn load_file(
             }
         }
     }
+    if let Some(note) = reader.not_loaded() {
+        warn!("{note}");
+    }
     if let (Some(id), Some(off)) = (reader.repl_id(), reader.repl_offset()) {
         loaded.repl = Some((id, off));
     }
