@@ -217,7 +217,8 @@ pub fn decompress(input: &[u8], ulen: usize) -> Result<Vec<u8>, &'static str> {
     if ulen / 88 > input.len() + 1 {
         return Err("LZF uncompressed length is impossible for its compressed length");
     }
-    let mut out: Vec<u8> = Vec::with_capacity(ulen.min(input.len().saturating_mul(4) + 64));
+    // Bounded by the check above (at most 88 output bytes per input byte).
+    let mut out: Vec<u8> = Vec::with_capacity(ulen);
     let mut ip = 0usize;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
@@ -253,10 +254,15 @@ pub fn decompress(input: &[u8], ulen: usize) -> Result<Vec<u8>, &'static str> {
             if out.len() + n > ulen {
                 return Err("LZF output longer than declared");
             }
+            // The copy may overlap what it produces (dist < n): the run from `start` repeats
+            // with period `dist`, so copying from `start` whatever exists so far is exact, and
+            // each step doubles the chunk.
             let start = out.len() - dist;
-            for i in 0..n {
-                let byte = out[start + i];
-                out.push(byte);
+            let mut left = n;
+            while left > 0 {
+                let chunk = left.min(out.len() - start);
+                out.extend_from_within(start..start + chunk);
+                left -= chunk;
             }
         }
     }
@@ -306,5 +312,24 @@ mod tests {
             }
         }
         assert!(compress(b"abcdefghijklmnopqrstuvwxyz", 22).is_none());
+    }
+
+    #[test]
+    fn overlapping_back_references_repeat_their_period() {
+        // Back-references shorter than their length (dist < n) copy what they produce.
+        for period in 1..=12usize {
+            for len in [period + 3, 50, 264, 1000, 9000] {
+                let data: Vec<u8> = (0..len).map(|i| b'a' + (i % period) as u8).collect();
+                let c = compress(&data, len + 64).unwrap();
+                assert_eq!(
+                    decompress(&c, len).unwrap(),
+                    data,
+                    "period {period} len {len}"
+                );
+            }
+        }
+        // A hand-built stream: literal "abc", then one reference of 8 bytes at distance 3.
+        let data = [0x02, b'a', b'b', b'c', 0xc0, 0x02];
+        assert_eq!(decompress(&data, 11).unwrap(), b"abcabcabcab");
     }
 }
