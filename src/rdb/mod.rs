@@ -22,6 +22,37 @@ pub use payload::{dump_payload, restore_payload, verify_payload};
 pub use reader::{Entry, Reader};
 pub use writer::{Aux, Options, ReplAux, Writer};
 
+/// Loads every remaining key of `reader` into `ks`, sizing each database from the file's
+/// RESIZEDB hints before its keys arrive (no rehashing, one probe per key). `keep` sees each
+/// entry first, with the input offset reached, and may skip it (keys already expired at startup);
+/// it also serves progress reports. Returns the keys loaded.
+pub fn load_into<R: std::io::Read>(
+    reader: &mut Reader<R>,
+    ks: &mut crate::store::Keyspace,
+    mut keep: impl FnMut(&Entry, u64) -> bool,
+) -> Result<u64, Error> {
+    let mut hints = 0;
+    let mut loaded = 0;
+    while let Some(e) = reader.next_entry()? {
+        let all = reader.resize_hints();
+        if all.len() > hints {
+            for &(db, keys, expires) in &all[hints..] {
+                ks.reserve(
+                    db,
+                    reader.plausible_count(keys),
+                    reader.plausible_count(expires),
+                );
+            }
+            hints = all.len();
+        }
+        if keep(&e, reader.offset()) {
+            ks.load_entry(e.db, &e.key, e.value, e.expire_ms);
+            loaded += 1;
+        }
+    }
+    Ok(loaded)
+}
+
 /// The version this server writes (Redis 7.0's).
 pub const RDB_VERSION: u16 = 10;
 /// Newest version the reader accepts (Redis 7.4's).

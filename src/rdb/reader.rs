@@ -672,6 +672,13 @@ impl<R: Read> Reader<R> {
         &self.resize_hints
     }
 
+    /// `n` (a RESIZEDB count) bounded by what the rest of the input could hold (3 bytes per key
+    /// at least), so a lying hint cannot make a loader allocate without bound.
+    pub fn plausible_count(&self, n: u64) -> usize {
+        let by_input = self.inp.remaining().map_or(1 << 20, |r| r / 3);
+        n.min(by_input).min(1 << 32) as usize
+    }
+
     /// Keys skipped because their collection was empty (Redis warns and skips them too).
     pub fn skipped_empty(&self) -> u64 {
         self.skipped_empty

@@ -454,36 +454,31 @@ pub fn load_file(
     ks.log_new = false;
     let mut loaded = Loaded::default();
     let mut last_progress = Instant::now();
-    loop {
-        let e = match reader.next_entry() {
-            Ok(Some(e)) => e,
-            Ok(None) => break,
-            Err(e) => return Err(e.to_string()),
-        };
-        if e.expire_ms.is_some_and(|at| at <= now) && !ks.is_replica {
-            loaded.expired += 1;
-            continue;
+    let is_replica = ks.is_replica;
+    let (mut seen, mut expired) = (0u64, 0u64);
+    loaded.keys = rdb::load_into(&mut reader, ks, |e, offset| {
+        if e.expire_ms.is_some_and(|at| at <= now) && !is_replica {
+            expired += 1;
+            return false;
         }
-        ks.set(e.db, &e.key, e.value, false);
-        if let Some(at) = e.expire_ms {
-            ks.set_expire(e.db, &e.key, at);
-        }
-        loaded.keys += 1;
-        if loaded.keys % 1024 == 0 {
+        seen += 1;
+        if seen % 1024 == 0 {
             if let Some(p) = progress {
-                p.progress(reader.offset());
+                p.progress(offset);
             }
             if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
                 info!(
-                    "Loading in progress: {} keys loaded, {:.1} MB of {:.1} MB",
-                    loaded.keys,
-                    reader.offset() as f64 / 1e6,
+                    "Loading in progress: {seen} keys loaded, {:.1} MB of {:.1} MB",
+                    offset as f64 / 1e6,
                     len as f64 / 1e6
                 );
                 last_progress = Instant::now();
             }
         }
-    }
+        true
+    })
+    .map_err(|e| e.to_string())?;
+    loaded.expired = expired;
     if let Some(note) = reader.not_loaded() {
         warn!("{note}");
     }

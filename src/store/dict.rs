@@ -290,6 +290,51 @@ impl<V> Dict<V> {
         None
     }
 
+    /// Sizes an empty table for `n` entries up front (a bulk load announcing its size), so
+    /// the load neither rehashes nor grows step by step. A table that holds entries is left as
+    /// it is.
+    pub fn reserve(&mut self, n: usize) {
+        if self.is_empty() && !self.is_rehashing() && n > self.tables[0].buckets.len() {
+            self.tables[0] = Table::with_size(n.max(MIN_SIZE).next_power_of_two());
+        }
+    }
+
+    /// Inserts `key` unless it is present, hashing it once (bulk loads, where keys are new);
+    /// gives the value back when the key exists.
+    pub fn insert_new(&mut self, key: &[u8], value: V) -> Result<(), V> {
+        self.expand_if_needed();
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+        let h = self.hash(key);
+        let rehashing = self.is_rehashing();
+        for (ti, t) in self.tables.iter().enumerate() {
+            if t.buckets.is_empty() {
+                continue;
+            }
+            let mut link = &t.buckets[(h & t.mask()) as usize];
+            while let Some(node) = link {
+                if node.key.eq_bytes(key) {
+                    return Err(value);
+                }
+                link = &node.next;
+            }
+            if ti == 0 && !rehashing {
+                break;
+            }
+        }
+        let t = &mut self.tables[if rehashing { 1 } else { 0 }];
+        let idx = (h & t.mask()) as usize;
+        let next = t.buckets[idx].take();
+        t.buckets[idx] = Some(Box::new(Node {
+            key: CompactBytes::new(key),
+            value,
+            next,
+        }));
+        t.used += 1;
+        Ok(())
+    }
+
     /// Inserts a key the caller has just looked up and not found (saves the second lookup).
     pub fn insert_absent(&mut self, key: &[u8], value: V) {
         self.expand_if_needed();
@@ -536,6 +581,30 @@ impl<V> Drop for Dict<V> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn reserve_then_insert_new_never_rehashes() {
+        let mut d: Dict<usize> = Dict::new();
+        d.reserve(1000);
+        let buckets = d.buckets();
+        assert_eq!(buckets, 1024);
+        for i in 0..1000 {
+            assert_eq!(d.insert_new(&key(i), i), Ok(()));
+            assert!(!d.is_rehashing());
+        }
+        assert_eq!(d.buckets(), buckets);
+        assert_eq!(d.insert_new(&key(7), 99), Err(99));
+        assert_eq!(d.get(&key(7)), Some(&7));
+        // A table that holds entries is not resized by reserve; insert_new still grows it.
+        d.reserve(100_000);
+        assert_eq!(d.buckets(), buckets);
+        for i in 1000..3000 {
+            assert_eq!(d.insert_new(&key(i), i), Ok(()));
+        }
+        while d.rehash(100) {}
+        assert_eq!(d.len(), 3000);
+        assert!((0..3000).all(|i| d.get(&key(i)) == Some(&i)));
+    }
 
     fn key(i: usize) -> Vec<u8> {
         format!("key:{i}").into_bytes()

@@ -346,6 +346,45 @@ impl Keyspace {
         self.dbs[db].expires.get(key).copied()
     }
 
+    /// Sizes database `db` for `keys` keys, `expires` of them with a TTL (RESIZEDB while
+    /// loading an RDB): no rehashing during the load.
+    pub fn reserve(&mut self, db: usize, keys: usize, expires: usize) {
+        if let Some(d) = self.dbs.get_mut(db) {
+            d.keys.reserve(keys);
+            d.expires.reserve(expires);
+        }
+    }
+
+    /// Adds a key read from an RDB: one hash-table probe when the key is new (the usual case);
+    /// a key met twice is overwritten, as [`set`](Self::set) would.
+    pub fn load_entry(&mut self, db: usize, key: &[u8], value: Value, expire_ms: Option<i64>) {
+        if self.snapshot.is_none() {
+            let entry = Entry {
+                value,
+                version: self.epoch,
+                access: self.access_policy.fresh(self.now),
+            };
+            let d = &mut self.dbs[db];
+            match d.keys.insert_new(key, entry) {
+                Ok(()) => {
+                    if let Some(at) = expire_ms {
+                        d.expires.insert(key, at);
+                    }
+                    return;
+                }
+                Err(entry) => return self.load_entry_slow(db, key, entry.value, expire_ms),
+            }
+        }
+        self.load_entry_slow(db, key, value, expire_ms)
+    }
+
+    fn load_entry_slow(&mut self, db: usize, key: &[u8], value: Value, expire_ms: Option<i64>) {
+        self.set(db, key, value, false);
+        if let Some(at) = expire_ms {
+            self.set_expire(db, key, at);
+        }
+    }
+
     /// Sets the absolute expiry of an existing key; a time in the past deletes it at once (on a
     /// master), as Redis does. Returns false if the key does not exist.
     pub fn set_expire(&mut self, db: usize, key: &[u8], at_ms: i64) -> bool {
