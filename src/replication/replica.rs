@@ -489,16 +489,9 @@ async fn full_sync(
         .with_limits(limits)
         .with_databases(dbs);
     info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let mut keys = 0u64;
-    while let Some(e) = reader.next_entry().map_err(|e| {
+    let keys = crate::rdb::load_into(&mut reader, &mut staging, |_, _| true).map_err(|e| {
         format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
-    })? {
-        staging.set(e.db, &e.key, e.value, false);
-        if let Some(at) = e.expire_ms {
-            staging.set_expire(e.db, &e.key, at);
-        }
-        keys += 1;
-    }
+    })?;
     if let Some(note) = reader.not_loaded() {
         warn!("MASTER <-> REPLICA sync: {note}");
     }
