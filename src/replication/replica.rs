@@ -582,6 +582,7 @@ async fn stream_commands(
     client.kind = ClientKind::Master;
     client.db = shared.core().repl.master_db;
     let mut parser = Parser::new(ParseLimits::default());
+    let mut out = Out::new(Resp::V2);
     let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
     let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
     let mut last_io = Instant::now();
@@ -599,14 +600,22 @@ async fn stream_commands(
         {
             let mut core = shared.core();
             let core = &mut *core;
+            // Sub-replicas and our backlog get exactly the bytes we applied: the master's own
+            // bytes, forwarded once per batch (not re-encoded command by command).
+            let batch = Bytes::copy_from_slice(&buf);
+            let mut applied = 0usize;
             loop {
                 let before = buf.len();
                 let args = match parser.next(&mut buf) {
                     Ok(Some(a)) => a,
                     Ok(None) => break,
-                    Err(e) => return Err(format!("protocol error from master: {}", e.0)),
+                    Err(e) => {
+                        core.repl.write_stream_applied(batch.slice(..applied));
+                        return Err(format!("protocol error from master: {}", e.0));
+                    }
                 };
                 let consumed = (before - buf.len()) as i64;
+                applied += before - buf.len();
                 if args[0].eq_ignore_ascii_case(b"replconf")
                     && args
                         .get(1)
@@ -615,14 +624,11 @@ async fn stream_commands(
                     // The ACK it asks for carries the offset before the GETACK itself.
                     getack = true;
                     getack_bytes = consumed;
-                    let mut raw = Vec::new();
-                    propagate::encode(&args, &mut raw);
-                    core.repl.write_stream_applied(Bytes::from(raw));
                     break;
                 }
                 uncounted += consumed;
                 if !args[0].eq_ignore_ascii_case(b"ping") {
-                    let mut out = Out::new(Resp::V2);
+                    out.buf.clear();
                     let mut ctx = crate::commands::Ctx::new(core, &mut client, shared, &mut out);
                     crate::commands::call(&mut ctx, &args);
                     if let Some(err) = out
@@ -634,15 +640,12 @@ async fn stream_commands(
                         warn!("== CRITICAL == This replica is sending an error to its master: '{err}' after processing the command '{}'", String::from_utf8_lossy(&args[0]));
                     }
                 }
-                // Sub-replicas get exactly the bytes we applied.
-                let mut raw = Vec::new();
-                propagate::encode(&args, &mut raw);
-                core.repl.write_stream_applied(Bytes::from(raw));
                 if client.multi.is_none() {
                     core.repl.offset_applied(uncounted);
                     uncounted = 0;
                 }
             }
+            core.repl.write_stream_applied(batch.slice(..applied));
             if let Some(m) = core.repl.master.as_mut() {
                 m.last_io = Some(last_io);
                 m.read_offset = core.repl.offset + uncounted;
@@ -657,6 +660,10 @@ async fn stream_commands(
             send(stream, &[b"REPLCONF", b"ACK", off.to_string().as_bytes()]).await?;
             shared.core().repl.offset_applied(getack_bytes);
             continue;
+        }
+        // Read in large chunks: one lock and one batch per read.
+        if buf.capacity() - buf.len() < 16 * 1024 {
+            buf.reserve(64 * 1024);
         }
         tokio::select! {
             r = stream.read_buf(&mut buf) => match r {
