@@ -568,3 +568,39 @@ fn valkey_replica_of_a_resplica_master() {
         Some("1")
     );
 }
+
+#[test]
+fn chain_valkey_resplica_valkey_stays_equal() {
+    let Some(top) = Valkey::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut t = conn(top.port);
+    fill(&mut t, false);
+    let middle = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &top.port.to_string(),
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut mid = middle.conn();
+    assert!(caught_up(&mut t, &mut mid));
+    let Some(leaf) = Valkey::start(&["--replicaof", "127.0.0.1", &middle.port.to_string()]) else {
+        return;
+    };
+    let mut l = conn(leaf.port);
+    assert!(caught_up(&mut mid, &mut l), "leaf log:\n{}", leaf.log());
+    writes(&mut t, 0, 200);
+    assert!(caught_up(&mut t, &mut mid));
+    assert!(caught_up(&mut mid, &mut l));
+    assert_same_data(&mut t, &mut l, "at the end of the chain");
+    // The leaf sees the top's replication id and offset: we forwarded the stream byte for byte.
+    assert_eq!(
+        info_field(&mut t, "replication", "master_replid"),
+        info_field(&mut l, "replication", "master_replid")
+    );
+    assert_eq!(
+        info_field(&mut t, "replication", "master_repl_offset"),
+        info_field(&mut l, "replication", "master_repl_offset")
+    );
+}
