@@ -322,8 +322,10 @@ impl Replication {
     }
 
     /// The periodic PING a master sends its replicas (counted in the offset).
+    /// Only a top-level master pings: a replica forwards its master's stream (PINGs included)
+    /// byte for byte, so its own PINGs would move its offset past its master's.
     pub fn ping_replicas(&mut self) {
-        if !self.replicas.is_empty() {
+        if self.master.is_none() && !self.replicas.is_empty() {
             self.write_stream(b"*1\r\n$4\r\nping\r\n");
         }
     }
