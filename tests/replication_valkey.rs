@@ -576,13 +576,18 @@ fn chain_valkey_resplica_valkey_stays_equal() {
     };
     let mut t = conn(top.port);
     fill(&mut t, false);
+    // The middle's ping period is 1 s: a replica must not PING its sub-replicas (that would
+    // move its offset past its master's), so after a few periods offsets must still match.
     let middle = Server::start(&[
         "--replicaof",
         "127.0.0.1",
         &top.port.to_string(),
         "--repl-diskless-sync-delay",
         "0",
+        "--repl-ping-replica-period",
+        "1",
     ]);
+    let started = std::time::Instant::now();
     let mut mid = middle.conn();
     assert!(caught_up(&mut t, &mut mid));
     let Some(leaf) = Valkey::start(&["--replicaof", "127.0.0.1", &middle.port.to_string()]) else {
@@ -591,7 +596,14 @@ fn chain_valkey_resplica_valkey_stays_equal() {
     let mut l = conn(leaf.port);
     assert!(caught_up(&mut mid, &mut l), "leaf log:\n{}", leaf.log());
     writes(&mut t, 0, 200);
-    assert!(caught_up(&mut t, &mut mid));
+    assert!(
+        caught_up(&mut t, &mut mid),
+        "top {:?} / middle {:?} {:?}\n{:#?}",
+        info_field(&mut t, "replication", "master_repl_offset"),
+        info_field(&mut mid, "replication", "slave_repl_offset"),
+        info_field(&mut mid, "replication", "master_link_status"),
+        middle.log()
+    );
     assert!(caught_up(&mut mid, &mut l));
     assert_same_data(&mut t, &mut l, "at the end of the chain");
     // The leaf sees the top's replication id and offset: we forwarded the stream byte for byte.
@@ -599,8 +611,24 @@ fn chain_valkey_resplica_valkey_stays_equal() {
         info_field(&mut t, "replication", "master_replid"),
         info_field(&mut l, "replication", "master_replid")
     );
-    assert_eq!(
-        info_field(&mut t, "replication", "master_repl_offset"),
-        info_field(&mut l, "replication", "master_repl_offset")
+    // (The top's periodic PINGs move its offset: poll until both sides read the same.)
+    let offsets = |t: &mut redis::Connection, l: &mut redis::Connection| {
+        (
+            info_field(t, "replication", "master_repl_offset"),
+            info_field(l, "replication", "master_repl_offset"),
+        )
+    };
+    let same = wait_until(Duration::from_secs(20), || {
+        let (a, b) = offsets(&mut t, &mut l);
+        a == b && started.elapsed() > Duration::from_millis(3500)
+    });
+    assert!(
+        same,
+        "top/leaf offsets {:?}, middle {:?} / {:?}\n{:#?}\nleaf log:\n{}",
+        offsets(&mut t, &mut l),
+        info_field(&mut mid, "replication", "master_repl_offset"),
+        info_field(&mut mid, "replication", "slave_repl_offset"),
+        middle.log(),
+        leaf.log()
     );
 }
