@@ -452,7 +452,7 @@ impl Keyspace {
             self.signal_flushed(i);
         }
         let old = std::mem::replace(&mut self.dbs, loaded.dbs);
-        drop_in_background(old);
+        drop_dataset_in_background(old);
         self.dirty += 1;
     }
 
@@ -510,6 +510,33 @@ pub fn drop_in_background<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("lazyfree".into())
         .spawn(move || drop(value));
+}
+
+/// [`drop_in_background`] for a whole dataset (a replica's old data after a full sync), then
+/// hands the freed pages back to the system: glibc's malloc otherwise keeps them in its free
+/// lists, and the process stays at its peak size (old + new dataset) until the memory is reused.
+pub fn drop_dataset_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("lazyfree".into())
+        .spawn(move || {
+            drop(value);
+            release_free_memory();
+        });
+}
+
+/// Returns free heap pages to the system (`malloc_trim(0)`); a no-op off glibc.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only releases free memory glibc's allocator owns; it takes its own
+        // arena locks and is safe to call from any thread at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 #[cfg(test)]
