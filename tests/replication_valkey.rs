@@ -389,15 +389,22 @@ fn log_count(server: &Server, needle: &str) -> usize {
     server.log().iter().filter(|l| l.contains(needle)).count()
 }
 
-/// Resplica follows a Valkey master: full sync, live stream, then two link drops (killed on
-/// our side, then on Valkey's) that each resume with +CONTINUE.
-fn follow_valkey_master(master_args: &[&str], expect_eof: bool) {
+/// Resplica follows a Valkey master (loading the transfer from memory, or through the RDB file,
+/// per `repl-diskless-load`): full sync, live stream, then two link drops (killed on our side,
+/// then on Valkey's) that each resume with +CONTINUE.
+fn follow_valkey_master(master_args: &[&str], expect_eof: bool, diskless_load: &str) {
     let Some(master) = Valkey::start(master_args) else {
         return;
     };
     let mut m = conn(master.port);
     fill(&mut m, true);
-    let replica = Server::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let replica = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &master.port.to_string(),
+        "--repl-diskless-load",
+        diskless_load,
+    ]);
     let mut r = replica.conn();
     assert!(
         replica.wait_log(
@@ -410,7 +417,7 @@ fn follow_valkey_master(master_args: &[&str], expect_eof: bool) {
     let framing = if expect_eof {
         "receiving streamed RDB from master with EOF"
     } else {
-        "bytes from master to memory"
+        "bytes from master to"
     };
     assert_eq!(log_count(&replica, framing), 1, "{:#?}", replica.log());
     assert!(caught_up(&mut m, &mut r));
@@ -489,6 +496,7 @@ fn resplica_replica_of_a_valkey_master_diskless() {
             "1",
         ],
         true,
+        "swapdb",
     );
 }
 
@@ -502,6 +510,7 @@ fn resplica_replica_of_a_valkey_master_disk_based() {
             "0",
         ],
         false,
+        "disabled",
     );
 }
 
