@@ -7,8 +7,10 @@
 # default, pipeline 1 by default) for the whole run; REPLICA_BIN (port 7432) replicates it. Every
 # 20 ms a probe SETs `lagprobe` to a sequence number on the master and, from the moment the master
 # answered +OK, polls the replica (every 0.5 ms) until it reads that number: that interval is the
-# lag. Prints the probe lag percentiles (ms), the master's write rate, and the largest gap between
-# master_repl_offset and the replica's acknowledged offset sampled on the master.
+# lag. Prints the probe lag percentiles (ms), the master's write rate, the largest gap between
+# master_repl_offset and the replica's acknowledged offset sampled on the master, and the CPU time
+# the replica spent per MiB of stream (user+sys, until it has applied everything; steadier than the
+# lag on a shared machine).
 # Needs redis-server, redis-cli, redis-benchmark, python3. Stops only what it started.
 set -u
 R=${1:?REPLICA_BIN}; SECS=${2:-20}; P=${3:-1}; C=${4:-50}
@@ -22,6 +24,9 @@ for _ in $(seq 300); do
   [ "$(redis-cli -p $RP info replication 2>/dev/null | tr -d '\r' | grep master_link_status: | cut -d: -f2)" = up ] && break
   sleep 0.1
 done
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' /proc/"$1"/stat; } # user+sys seconds
+off() { redis-cli -p $MP info replication | tr -d '\r' | grep master_repl_offset: | cut -d: -f2; }
+c0=$(cpu $RPID); o0=$(off)
 timeout "$SECS" redis-benchmark -p $MP -t set -d 100 -r 1000000 -n 2000000000 -c "$C" -P "$P" -q >"$W/bench.txt" 2>&1 & BPID=$!
 python3 - "$MP" "$RP" "$SECS" <<'EOF'
 import socket, sys, time
@@ -95,6 +100,12 @@ print("master writes/s during probes: %.0f; master offset - replica ACK: max %d 
     (w1 - w0) / elapsed, max(gaps)))
 EOF
 wait $BPID 2>/dev/null
+o1=$(off)
+for _ in $(seq 3000); do # until the replica has applied everything
+  [ "$(redis-cli -p $RP info replication | tr -d '\r' | grep '^slave_repl_offset:' | cut -d: -f2)" = "$o1" ] && break; sleep 0.02
+done
+c1=$(cpu $RPID)
+echo "replica CPU per MiB of replication stream: $(echo "scale=2; ($c1 - $c0) * 1000 * 1048576 / ($o1 - $o0)" | bc) ms ($(( (o1 - o0) / 1048576 )) MiB)"
 echo "replica $(basename "$R"): link $(redis-cli -p $RP info replication | tr -d '\r' | grep master_link_status:), full syncs on master $(redis-cli -p $MP info stats | tr -d '\r' | grep sync_full:)"
 kill $RPID $MPID; wait $RPID $MPID 2>/dev/null
 rm -rf "$W"
