@@ -11,7 +11,7 @@ use std::time::Duration;
 
 fn dataset(c: &mut redis::Connection) -> BTreeMap<(u8, String), String> {
     let mut out = BTreeMap::new();
-    for db in 0..3u8 {
+    for db in 0..16u8 {
         let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
         let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
         for k in keys {
@@ -73,8 +73,11 @@ fn fill(c: &mut redis::Connection) {
     let _: () = c.sadd("words", &["a", "b"]).unwrap();
     let z: Vec<(f64, String)> = (0..300).map(|i| (i as f64, format!("m{i}"))).collect();
     let _: () = c.zadd_multiple("zset", &z).unwrap();
-    let _: () = redis::cmd("SELECT").arg(2).query(c).unwrap();
-    let _: () = c.set("in-db2", "x").unwrap();
+    for db in 1..16 {
+        let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
+        let _: () = c.set(format!("in-db{db}"), db).unwrap();
+        let _: () = c.hset(format!("h-db{db}"), "f", db).unwrap();
+    }
     let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
 }
 
@@ -115,7 +118,8 @@ fn replica_of_a_real_redis_master() {
     ));
     assert!(caught_up(&mut m, &mut r));
     assert_eq!(dataset(&mut m), dataset(&mut r));
-    writes(&mut m, 300);
+    // 2000 pipelines of 5 writes: 10k live writes, some wrapped in MULTI/EXEC.
+    writes(&mut m, 2000);
     assert!(caught_up(&mut m, &mut r));
     assert_eq!(dataset(&mut m), dataset(&mut r));
     // Read-only, and WAIT refused, as on a redis-server replica.
@@ -447,4 +451,50 @@ fn stale_replica_with_serve_stale_data_no_answers_like_redis() {
         }
     };
     assert_eq!(flags(ours.port), flags(real.port));
+}
+
+/// Resplica → Resplica → Resplica: data, replication id and offsets equal at every hop; then
+/// the top (a redis-server master in front of the chain) restarts from its RDB and the chain
+/// resumes and stays equal.
+#[test]
+fn resplica_chain_follows_a_restarted_redis_master() {
+    let Some(mut top) = RealRedis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut t = conn(top.port);
+    fill(&mut t);
+    let a = Server::start(&["--replicaof", "127.0.0.1", &top.port.to_string()]);
+    let b = Server::start(&["--replicaof", "127.0.0.1", &a.port.to_string()]);
+    let c = Server::start(&["--replicaof", "127.0.0.1", &b.port.to_string()]);
+    let (mut ca, mut cb, mut cc) = (a.conn(), b.conn(), c.conn());
+    writes(&mut t, 200);
+    assert!(caught_up(&mut t, &mut ca), "{:#?}", a.log());
+    assert!(caught_up(&mut ca, &mut cb), "{:#?}", b.log());
+    assert!(caught_up(&mut cb, &mut cc), "{:#?}", c.log());
+    let want = dataset(&mut t);
+    for (name, conn) in [("a", &mut ca), ("b", &mut cb), ("c", &mut cc)] {
+        assert_eq!(dataset(conn), want, "hop {name}");
+        assert_eq!(
+            info_field(conn, "replication", "master_replid"),
+            info_field(&mut t, "replication", "master_replid"),
+            "hop {name}"
+        );
+    }
+    top.restart();
+    let mut t = conn(top.port);
+    writes(&mut t, 200);
+    let _: () = t.set("after-restart", 1).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || cc
+            .get::<_, Option<i64>>("after-restart")
+            .unwrap()
+            == Some(1)),
+        "{:#?}",
+        a.log()
+    );
+    assert!(caught_up(&mut t, &mut ca));
+    assert!(caught_up(&mut ca, &mut cb));
+    assert!(caught_up(&mut cb, &mut cc));
+    let want = dataset(&mut t);
+    assert_eq!(dataset(&mut cc), want);
 }

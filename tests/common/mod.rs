@@ -197,6 +197,7 @@ pub struct RealRedis {
     pub port: u16,
     child: Child,
     dir: PathBuf,
+    extra: Vec<String>,
 }
 
 impl RealRedis {
@@ -218,7 +219,12 @@ impl RealRedis {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn redis-server");
-            let mut real = RealRedis { port, child, dir };
+            let mut real = RealRedis {
+                port,
+                child,
+                dir,
+                extra: extra.iter().map(|a| a.to_string()).collect(),
+            };
             let up = wait_until(Duration::from_secs(10), || {
                 if let Ok(Some(_)) = real.child.try_wait() {
                     return true;
@@ -241,6 +247,32 @@ impl RealRedis {
 }
 
 impl RealRedis {
+    /// `SHUTDOWN SAVE`, then starts again on the same port and directory (it loads its RDB).
+    pub fn restart(&mut self) {
+        let mut c = conn(self.port);
+        let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
+        let _ = self.child.wait();
+        self.child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(["--dir", self.dir.to_str().unwrap()])
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let port = self.port;
+        assert!(
+            wait_until(Duration::from_secs(20), || Raw::try_connect(port)
+                .map(|mut r| {
+                    r.send(&["PING"]);
+                    r.try_read(Duration::from_secs(2)).is_some()
+                })
+                .unwrap_or(false)),
+            "redis-server did not restart"
+        );
+    }
+
     /// The process id (tests stop and resume it with SIGSTOP/SIGCONT).
     pub fn pid(&self) -> u32 {
         self.child.id()
