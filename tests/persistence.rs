@@ -408,7 +408,6 @@ fn clients_get_loading_while_the_dataset_loads() {
     std::fs::copy(source.dir.join("dump.rdb"), dir.join("dump.rdb")).unwrap();
     drop(source);
     let size = std::fs::metadata(dir.join("dump.rdb")).unwrap().len();
-    let port = free_port();
     struct KillOnDrop(std::process::Child);
     impl Drop for KillOnDrop {
         fn drop(&mut self) {
@@ -416,20 +415,26 @@ fn clients_get_loading_while_the_dataset_loads() {
             let _ = self.0.wait();
         }
     }
-    let _server = KillOnDrop(
-        std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
-            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn resplica"),
-    );
-    let mut raw = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        raw = Raw::try_connect(port).ok();
-        raw.is_some()
-    }));
-    let mut raw = raw.unwrap();
+    // Starts the binary on `dir` (not through the rig, which waits for "Ready") and connects
+    // as soon as it listens, while the file is still loading.
+    let start_loading = || {
+        let port = free_port();
+        let server = KillOnDrop(
+            std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
+                .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn resplica"),
+        );
+        let mut raw = None;
+        assert!(wait_until(Duration::from_secs(10), || {
+            raw = Raw::try_connect(port).ok();
+            raw.is_some()
+        }));
+        (server, port, raw.unwrap())
+    };
+    let (_server, port, mut raw) = start_loading();
     let reply = raw.call(&["GET", "key:1"]);
     let text = format!("{:?}", reply.value);
     assert!(
@@ -458,21 +463,7 @@ fn clients_get_loading_while_the_dataset_loads() {
     // SHUTDOWN during the load (save points are configured) must not save the partial dataset
     // over the file it is loading.
     let before = std::fs::read(dir.join("dump.rdb")).unwrap();
-    let port = free_port();
-    let mut server = KillOnDrop(
-        std::process::Command::new(env!("CARGO_BIN_EXE_resplica"))
-            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn resplica"),
-    );
-    let mut raw = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        raw = Raw::try_connect(port).ok();
-        raw.is_some()
-    }));
-    let mut raw = raw.unwrap();
+    let (mut server, _, mut raw) = start_loading();
     let info = format!("{:?}", raw.call(&["INFO", "persistence"]).value);
     assert!(info.contains("loading:1"), "{info}");
     raw.send(&["SHUTDOWN"]);

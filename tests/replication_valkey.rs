@@ -12,7 +12,7 @@ use common::*;
 use redis::Commands;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -70,59 +70,11 @@ fn valkey_binary() -> Option<PathBuf> {
     }
 }
 
-/// A valkey-server process on a free loopback port, killed when dropped.
-struct Valkey {
-    port: u16,
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Valkey {
-    fn start(extra: &[&str]) -> Option<Valkey> {
-        let bin = valkey_binary()?;
-        for _ in 0..5 {
-            let port = free_port();
-            let dir = scratch_dir("valkey");
-            let log = dir.join("valkey.log");
-            let child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", dir.to_str()?, "--logfile", log.to_str()?])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn valkey-server");
-            let mut v = Valkey { port, child, dir };
-            let up = wait_until(Duration::from_secs(10), || {
-                if let Ok(Some(_)) = v.child.try_wait() {
-                    return true;
-                }
-                Raw::try_connect(port)
-                    .map(|mut r| {
-                        r.send(&["PING"]);
-                        r.try_read(Duration::from_secs(2)).is_some()
-                    })
-                    .unwrap_or(false)
-            });
-            if up && v.child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
-                return Some(v);
-            }
-        }
-        panic!("valkey-server did not start");
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("valkey.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Valkey {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// A valkey-server on a free loopback port (the shared peer-server rig), or `None` after a
+/// loud notice when no binary is available.
+fn start_valkey(extra: &[&str]) -> Option<RealRedis> {
+    let bin = valkey_binary()?;
+    Some(RealRedis::start_binary(&bin.to_string_lossy(), extra))
 }
 
 fn select(c: &mut redis::Connection, db: u8) {
@@ -393,7 +345,7 @@ fn log_count(server: &Server, needle: &str) -> usize {
 /// per `repl-diskless-load`): full sync, live stream, then two link drops (killed on our side,
 /// then on Valkey's) that each resume with +CONTINUE.
 fn follow_valkey_master(master_args: &[&str], expect_eof: bool, diskless_load: &str) {
-    let Some(master) = Valkey::start(master_args) else {
+    let Some(master) = start_valkey(master_args) else {
         return;
     };
     let mut m = conn(master.port);
@@ -516,7 +468,7 @@ fn resplica_replica_of_a_valkey_master_disk_based() {
 
 #[test]
 fn valkey_function_libraries_are_reported_not_dropped_silently() {
-    let Some(master) = Valkey::start(&["--repl-diskless-sync-delay", "0"]) else {
+    let Some(master) = start_valkey(&["--repl-diskless-sync-delay", "0"]) else {
         return;
     };
     let mut m = conn(master.port);
@@ -541,7 +493,7 @@ fn valkey_replica_of_a_resplica_master() {
     let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();
     fill(&mut m, false);
-    let Some(replica) = Valkey::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    let Some(replica) = start_valkey(&["--replicaof", "127.0.0.1", &master.port.to_string()])
     else {
         return;
     };
@@ -580,7 +532,7 @@ fn valkey_replica_of_a_resplica_master() {
 
 #[test]
 fn chain_valkey_resplica_valkey_stays_equal() {
-    let Some(top) = Valkey::start(&["--repl-diskless-sync-delay", "0"]) else {
+    let Some(top) = start_valkey(&["--repl-diskless-sync-delay", "0"]) else {
         return;
     };
     let mut t = conn(top.port);
@@ -599,7 +551,7 @@ fn chain_valkey_resplica_valkey_stays_equal() {
     let started = std::time::Instant::now();
     let mut mid = middle.conn();
     assert!(caught_up(&mut t, &mut mid));
-    let Some(leaf) = Valkey::start(&["--replicaof", "127.0.0.1", &middle.port.to_string()]) else {
+    let Some(leaf) = start_valkey(&["--replicaof", "127.0.0.1", &middle.port.to_string()]) else {
         return;
     };
     let mut l = conn(leaf.port);

@@ -204,7 +204,11 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return None;
         }
-        let h = self.hash(key);
+        self.find_hashed(key, self.hash(key))
+    }
+
+    /// The node of `key`, whose hash `h` the caller computed.
+    fn find_hashed(&self, key: &[u8], h: u64) -> Option<&Node<V>> {
         for (ti, t) in self.tables.iter().enumerate() {
             if t.buckets.is_empty() {
                 continue;
@@ -308,20 +312,8 @@ impl<V> Dict<V> {
         }
         let h = self.hash(key);
         let rehashing = self.is_rehashing();
-        for (ti, t) in self.tables.iter().enumerate() {
-            if t.buckets.is_empty() {
-                continue;
-            }
-            let mut link = &t.buckets[(h & t.mask()) as usize];
-            while let Some(node) = link {
-                if node.key.eq_bytes(key) {
-                    return Err(value);
-                }
-                link = &node.next;
-            }
-            if ti == 0 && !rehashing {
-                break;
-            }
+        if self.find_hashed(key, h).is_some() {
+            return Err(value);
         }
         let t = &mut self.tables[if rehashing { 1 } else { 0 }];
         let idx = (h & t.mask()) as usize;

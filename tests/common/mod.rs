@@ -197,7 +197,33 @@ pub struct RealRedis {
     pub port: u16,
     child: Child,
     dir: PathBuf,
+    bin: String,
     extra: Vec<String>,
+}
+
+/// Whether a server on `port` answers (any reply will do: with requirepass set, PING answers
+/// NOAUTH).
+fn answers(port: u16) -> bool {
+    Raw::try_connect(port)
+        .map(|mut r| {
+            r.send(&["PING"]);
+            r.try_read(Duration::from_secs(2)).is_some()
+        })
+        .unwrap_or(false)
+}
+
+/// `bin --port N --save '' --appendonly no ... extra`, logging to `server.log` in `dir`.
+fn spawn_server(bin: &str, port: u16, dir: &Path, extra: &[String]) -> Child {
+    Command::new(bin)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args(["--dir", dir.to_str().unwrap()])
+        .args(["--logfile", dir.join("server.log").to_str().unwrap()])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"))
 }
 
 impl RealRedis {
@@ -207,69 +233,49 @@ impl RealRedis {
         if !have_tool("redis-server") {
             return None;
         }
+        Some(Self::start_binary("redis-server", extra))
+    }
+
+    /// The same with another Redis-compatible server binary (valkey-server), logging to
+    /// `server.log` in its directory.
+    pub fn start_binary(bin: &str, extra: &[&str]) -> RealRedis {
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
         for _ in 0..5 {
-            let port = free_port();
-            let dir = scratch_dir("real-redis");
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", dir.to_str().unwrap()])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
+            let (port, dir) = (free_port(), scratch_dir("real-redis"));
             let mut real = RealRedis {
                 port,
-                child,
+                child: spawn_server(bin, port, &dir, &extra),
                 dir,
-                extra: extra.iter().map(|a| a.to_string()).collect(),
+                bin: bin.to_string(),
+                extra: extra.clone(),
             };
             let up = wait_until(Duration::from_secs(10), || {
-                if let Ok(Some(_)) = real.child.try_wait() {
-                    return true;
-                }
-                // Any reply will do (with requirepass set, PING answers NOAUTH).
-                Raw::try_connect(port)
-                    .map(|mut r| {
-                        r.send(&["PING"]);
-                        r.try_read(Duration::from_secs(2)).is_some()
-                    })
-                    .unwrap_or(false)
+                matches!(real.child.try_wait(), Ok(Some(_))) || answers(port)
             });
-            if up && real.child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
-                return Some(real);
+            if up && matches!(real.child.try_wait(), Ok(None)) {
+                return real;
             }
             let _ = real.child.kill();
         }
-        panic!("redis-server did not start");
+        panic!("{bin} did not start");
     }
-}
 
-impl RealRedis {
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
     /// `SHUTDOWN SAVE`, then starts again on the same port and directory (it loads its RDB).
     pub fn restart(&mut self) {
         let mut c = conn(self.port);
         let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
         let _ = self.child.wait();
-        self.child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--dir", self.dir.to_str().unwrap()])
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
+        self.child = spawn_server(&self.bin, self.port, &self.dir, &self.extra);
         let port = self.port;
         assert!(
-            wait_until(Duration::from_secs(20), || Raw::try_connect(port)
-                .map(|mut r| {
-                    r.send(&["PING"]);
-                    r.try_read(Duration::from_secs(2)).is_some()
-                })
-                .unwrap_or(false)),
-            "redis-server did not restart"
+            wait_until(Duration::from_secs(20), || answers(port)),
+            "{} did not restart",
+            self.bin
         );
     }
 
