@@ -426,26 +426,43 @@ async fn start_producer(
         targets.join(", ")
     );
     let cfg = shared.config().clone();
+    let cut = Cut {
+        feed: crate::server::persistence::SnapshotFeed::start(&shared, snap_id, CHUNK),
+        replid,
+        offset,
+        snap_id,
+        sizes,
+    };
+    let encoder = shared.clone();
     let producer = std::thread::Builder::new()
         .name("sync-snapshot".into())
-        .spawn(move || produce(&shared, &cfg, members, replid, offset, snap_id, sizes));
+        .spawn(move || produce(&encoder, &cfg, members, cut));
     if let Err(e) = producer {
         warn!("Can't start the full sync snapshot: {e}");
+        shared.core().ks.abort_snapshot_id(snap_id);
     }
+}
+
+/// A snapshot cut for a group of replicas: its entries' feed and the stream position it is at.
+struct Cut {
+    feed: crate::server::persistence::SnapshotFeed,
+    replid: String,
+    offset: i64,
+    snap_id: u64,
+    sizes: Vec<crate::store::DbSizes>,
 }
 
 /// Encodes the snapshot and hands each chunk to every replica of the group; the slowest one
 /// sets the pace (as Redis's diskless transfer does). Stops, releasing the snapshot, when
 /// every replica is gone.
-fn produce(
-    shared: &Arc<Shared>,
-    cfg: &crate::config::Config,
-    mut members: Vec<Member>,
-    replid: String,
-    offset: i64,
-    snap_id: u64,
-    sizes: Vec<crate::store::DbSizes>,
-) {
+fn produce(shared: &Arc<Shared>, cfg: &crate::config::Config, mut members: Vec<Member>, cut: Cut) {
+    let Cut {
+        mut feed,
+        replid,
+        offset,
+        snap_id,
+        sizes,
+    } = cut;
     crate::server::persistence::background_priority();
     let buf = SharedBuf::default();
     let opts = Options {
@@ -470,8 +487,7 @@ fn produce(
         w.header(&aux).map_err(|e| e.to_string())?;
         let mut current_db = None;
         loop {
-            let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
-            let Some((items, done)) = step else {
+            let Some((items, done)) = feed.next_batch() else {
                 return Err("the snapshot was aborted".to_string());
             };
             for it in items {

@@ -256,6 +256,8 @@ pub struct Shared {
     pub clock: Clock,
     /// This value's own `Arc`, for work a command hands to a background thread (BGSAVE).
     me: std::sync::Weak<Shared>,
+    /// The runtime, for tasks started from background threads (a scheduled BGSAVE).
+    pub runtime: tokio::runtime::Handle,
     /// SHUTDOWN already wrote the final RDB (or was told not to): exit without saving again.
     final_save_done: AtomicBool,
 }
@@ -306,6 +308,7 @@ impl Shared {
             hot,
             clock: Clock::new(),
             me: me.clone(),
+            runtime: tokio::runtime::Handle::current(),
             final_save_done: AtomicBool::new(false),
         }))
     }

@@ -148,6 +148,43 @@ pub fn background_priority() {
     }
 }
 
+/// The entries of a snapshot, cut on the event loop and handed to an encoder thread.
+///
+/// The keyspace lock is only ever taken by the feeder task, which runs among the client tasks and
+/// yields after each step: the encoder thread (nice 19) never holds the lock, so it cannot be
+/// descheduled while clients wait for it, and it never competes with them for it.
+pub struct SnapshotFeed {
+    rx: tokio::sync::mpsc::Receiver<Option<(Vec<SnapshotItem>, bool)>>,
+}
+
+/// Feed batches queued ahead of the encoder.
+const FEED_AHEAD: usize = 8;
+
+impl SnapshotFeed {
+    /// Starts the feeder task of snapshot `id`.
+    pub fn start(shared: &Arc<Shared>, id: u64, step: usize) -> SnapshotFeed {
+        let (tx, rx) = tokio::sync::mpsc::channel(FEED_AHEAD);
+        let feeder = shared.clone();
+        shared.runtime.spawn(async move {
+            loop {
+                let batch = feeder.core().ks.snapshot_step(id, step);
+                let last = matches!(batch, None | Some((_, true)));
+                if tx.send(batch).await.is_err() || last {
+                    return;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        SnapshotFeed { rx }
+    }
+
+    /// Encoder side (blocking): the next entries and whether they complete the snapshot, or
+    /// `None` when the snapshot was aborted.
+    pub fn next_batch(&mut self) -> Option<(Vec<SnapshotItem>, bool)> {
+        self.rx.blocking_recv().flatten()
+    }
+}
+
 /// The temporary file a save writes before renaming it over `path`.
 fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(
@@ -273,6 +310,7 @@ pub fn start_bgsave(
     p.last_try = crate::store::now_ms() / 1000;
     info!("Background saving started");
     let shared = shared.clone();
+    let mut feed = SnapshotFeed::start(&shared, snap_id, CHUNK);
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
@@ -289,8 +327,7 @@ pub fn start_bgsave(
                     let mut current_db = None;
                     let mut written = 0u64;
                     loop {
-                        let step = shared.core().ks.snapshot_step(snap_id, CHUNK);
-                        let Some((items, done)) = step else {
+                        let Some((items, done)) = feed.next_batch() else {
                             return Err(std::io::Error::other("the snapshot was aborted"));
                         };
                         for SnapshotItem {
