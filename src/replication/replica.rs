@@ -409,50 +409,21 @@ async fn full_sync(
     let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
     let to_disk = load_through_disk(shared);
     let target = if to_disk { "disk" } else { "parser" };
-    let mut payload = Vec::new();
-    let eof = if let Some(mark) = header.strip_prefix("$EOF:") {
-        let mark = mark.as_bytes().to_vec();
+    let framing = if let Some(mark) = header.strip_prefix("$EOF:") {
+        let mark = mark.as_bytes();
         if mark.len() < 40 {
             return Err("bad EOF mark".into());
         }
-        let mark = mark[..40].to_vec();
         info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {target}");
         transfer.start(-1);
-        loop {
-            transfer.received(buf.len());
-            payload.extend_from_slice(&buf.split());
-            if payload.len() >= 40 && payload[payload.len() - 40..] == mark[..] {
-                payload.truncate(payload.len() - 40);
-                break;
-            }
-            let n = tokio::time::timeout(timeout, stream.read_buf(buf))
-                .await
-                .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("I/O error trying to sync with MASTER: connection lost".into());
-            }
-        }
-        true
+        Framing::Eof(mark[..40].to_vec())
     } else if let Some(len) = header
         .strip_prefix('$')
         .and_then(|l| l.parse::<usize>().ok())
     {
         info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to {target}");
         transfer.start(len as i64);
-        transfer.received(buf.len().min(len));
-        while payload.len() + buf.len() < len {
-            let n = tokio::time::timeout(timeout, stream.read_buf(buf))
-                .await
-                .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("I/O error trying to sync with MASTER: connection lost".into());
-            }
-            transfer.received(n.min(len.saturating_sub(payload.len() + buf.len() - n)));
-        }
-        payload.extend_from_slice(&buf.split_to(len - payload.len()));
-        false
+        Framing::Len(len)
     } else if header.starts_with('-') {
         return Err(format!(
             "MASTER aborted replication with an error: {header}"
@@ -462,40 +433,34 @@ async fn full_sync(
             "Bad protocol from MASTER, the first byte is not '$' (we received '{header}')"
         ));
     };
-    let rdb_file = if to_disk {
-        let path = crate::server::persistence::rdb_path(&shared.config());
-        let bytes = std::mem::take(&mut payload);
-        let (path, bytes) = tokio::task::spawn_blocking(move || {
-            let r = crate::server::persistence::write_rdb_bytes(&path, &bytes);
-            r.map(|()| (path, bytes))
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("Failed trying to rename the temp DB into the final DB file: {e}"))?;
-        payload = bytes;
-        Some(path)
-    } else {
-        None
-    };
-    // Load beside the live data: clients keep reading the old dataset until the swap.
+    // The payload is parsed as it arrives, beside the live data (clients keep reading the old
+    // dataset until the swap), and in the disk modes also written to the RDB file.
     let (dbs, limits) = (
         shared.config().int("databases").max(1) as usize,
         shared.hot.encoding_limits(),
     );
-    let mut staging = crate::store::Keyspace::new(dbs);
-    staging.is_replica = true;
-    let mut reader = crate::rdb::Reader::from_slice(&payload)
-        .map_err(|e| e.to_string())?
-        .with_limits(limits)
-        .with_databases(dbs);
+    let rdb_path = to_disk.then(|| crate::server::persistence::rdb_path(&shared.config()));
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let len = match framing {
+        Framing::Len(n) => Some(n as u64),
+        Framing::Eof(_) => None,
+    };
+    let loader = tokio::task::spawn_blocking(move || load_streamed(rx, len, dbs, limits, rdb_path));
     info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let keys = crate::rdb::load_into(&mut reader, &mut staging, |_, _| true).map_err(|e| {
-        format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
-    })?;
-    if let Some(note) = reader.not_loaded() {
+    let received = receive_payload(stream, buf, &framing, &tx, timeout, transfer).await;
+    drop(tx);
+    let loaded = loader.await.map_err(|e| e.to_string())?;
+    received?;
+    let Loaded {
+        staging,
+        keys,
+        stream_db,
+        note,
+        rdb_file,
+    } = loaded?;
+    if let Some(note) = note {
         warn!("MASTER <-> REPLICA sync: {note}");
     }
-    let stream_db = reader.repl_stream_db().unwrap_or(0).max(0) as usize;
     {
         let mut core = shared.core();
         let core = &mut *core;
@@ -528,7 +493,193 @@ async fn full_sync(
             let _ = std::fs::remove_file(path);
         }
     }
-    Ok(eof)
+    Ok(matches!(framing, Framing::Eof(_)))
+}
+
+/// How the master frames the RDB payload.
+enum Framing {
+    /// `$EOF:<40 bytes>`: the payload ends with the same 40 bytes.
+    Eof(Vec<u8>),
+    /// `$<len>`.
+    Len(usize),
+}
+
+/// Reads the payload from the socket and hands it to the loader in chunks (holding back the last
+/// 40 bytes of an EOF transfer until they are known not to be the mark). Bytes after a `$<len>`
+/// payload stay in `buf`: they are the start of the command stream.
+async fn receive_payload(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    framing: &Framing,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+    timeout: Duration,
+    transfer: &TransferProgress,
+) -> Result<(), String> {
+    let loader_gone = || "the loader stopped (see its error)".to_string();
+    let mut remaining = match framing {
+        Framing::Len(n) => *n,
+        Framing::Eof(_) => usize::MAX,
+    };
+    loop {
+        match framing {
+            Framing::Eof(mark) => {
+                transfer.received(buf.len());
+                if buf.len() >= 40 && buf[buf.len() - 40..] == mark[..] {
+                    let body = buf.split_to(buf.len() - 40).freeze();
+                    buf.clear();
+                    if !body.is_empty() {
+                        tx.send(body).await.map_err(|_| loader_gone())?;
+                    }
+                    return Ok(());
+                }
+                if buf.len() > 40 {
+                    let body = buf.split_to(buf.len() - 40).freeze();
+                    tx.send(body).await.map_err(|_| loader_gone())?;
+                }
+            }
+            Framing::Len(_) => {
+                let take = buf.len().min(remaining);
+                if take > 0 {
+                    transfer.received(take);
+                    remaining -= take;
+                    let body = buf.split_to(take).freeze();
+                    tx.send(body).await.map_err(|_| loader_gone())?;
+                }
+                if remaining == 0 {
+                    return Ok(());
+                }
+            }
+        }
+        buf.reserve(64 * 1024);
+        let n = tokio::time::timeout(timeout, stream.read_buf(buf))
+            .await
+            .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())?
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("I/O error trying to sync with MASTER: connection lost".into());
+        }
+    }
+}
+
+/// The payload as a `Read`, fed by [`receive_payload`]; copies every byte to `file` when the
+/// transfer is kept on disk.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    current: Bytes,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => {
+                    if let Some(f) = self.file.as_mut() {
+                        std::io::Write::write_all(f, &chunk)?;
+                    }
+                    self.current = chunk;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// What the loader thread built.
+struct Loaded {
+    staging: crate::store::Keyspace,
+    keys: u64,
+    stream_db: usize,
+    /// Records of the RDB we could not load (function libraries, module aux), to warn about.
+    note: Option<String>,
+    /// The RDB file now holding the transfer (disk modes).
+    rdb_file: Option<std::path::PathBuf>,
+}
+
+/// Loader thread: parses the payload into a staging keyspace as it arrives; in the disk modes
+/// also writes it to a temp file that replaces the RDB file once the whole load succeeded.
+fn load_streamed(
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    len: Option<u64>,
+    dbs: usize,
+    limits: crate::store::EncodingLimits,
+    rdb_path: Option<std::path::PathBuf>,
+) -> Result<Loaded, String> {
+    let tmp = rdb_path
+        .as_deref()
+        .map(crate::server::persistence::temp_path);
+    let file = match &tmp {
+        Some(t) => Some(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(t).map_err(|e| {
+                format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
+            })?,
+        )),
+        None => None,
+    };
+    let input = ChannelReader {
+        rx,
+        current: Bytes::new(),
+        file,
+    };
+    let loaded = (|| {
+        let fail = |e: crate::rdb::Error| {
+            format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
+        };
+        let reader = match len {
+            Some(n) => crate::rdb::Reader::with_len(input, n),
+            None => crate::rdb::Reader::new(input),
+        };
+        let mut reader = reader
+            .map_err(fail)?
+            .with_limits(limits)
+            .with_databases(dbs);
+        let mut staging = crate::store::Keyspace::new(dbs);
+        staging.is_replica = true;
+        let keys = crate::rdb::load_into(&mut reader, &mut staging, |_, _| true).map_err(fail)?;
+        let note = reader.not_loaded();
+        let stream_db = reader.repl_stream_db().unwrap_or(0).max(0) as usize;
+        let mut input = reader.into_inner();
+        // Whatever follows the RDB inside the payload is still part of the file.
+        std::io::copy(&mut input, &mut std::io::sink()).map_err(|e| e.to_string())?;
+        if let Some(f) = input.file.take() {
+            let file = f.into_inner().map_err(|e| e.to_string())?;
+            file.sync_all().map_err(|e| e.to_string())?;
+        }
+        Ok((staging, keys, stream_db, note))
+    })();
+    match (loaded, tmp, rdb_path) {
+        (Ok((staging, keys, stream_db, note)), Some(tmp), Some(path)) => {
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("Failed trying to rename the temp DB into the final DB file: {e}")
+            })?;
+            Ok(Loaded {
+                staging,
+                keys,
+                stream_db,
+                note,
+                rdb_file: Some(path),
+            })
+        }
+        (Ok((staging, keys, stream_db, note)), _, _) => Ok(Loaded {
+            staging,
+            keys,
+            stream_db,
+            note,
+            rdb_file: None,
+        }),
+        (Err(e), tmp, _) => {
+            if let Some(t) = tmp {
+                let _ = std::fs::remove_file(t);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// `repl-diskless-load`: `disabled` keeps the transfer as the RDB file before loading it, as

@@ -185,29 +185,14 @@ impl SnapshotFeed {
     }
 }
 
-/// The temporary file a save writes before renaming it over `path`.
-fn temp_path(path: &Path) -> PathBuf {
+/// The temporary file a save (or a replica's kept transfer) writes before renaming it over
+/// `path`.
+pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(
         "temp-{}-{}.rdb",
         std::process::id(),
         crate::store::now_ms()
     ))
-}
-
-/// Writes an RDB received from a master to `path` atomically (temp file, fsync, rename), as a
-/// replica with `repl-diskless-load disabled` keeps it.
-pub fn write_rdb_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        std::io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Writes `path` atomically through `fill`, which streams the RDB into the writer.
