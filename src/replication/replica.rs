@@ -520,10 +520,13 @@ async fn receive_payload(
         Framing::Len(n) => *n,
         Framing::Eof(_) => usize::MAX,
     };
+    // EOF framing: bytes held back in `buf` that were already counted as received.
+    let mut counted = 0;
     loop {
         match framing {
             Framing::Eof(mark) => {
-                transfer.received(buf.len());
+                transfer.received(buf.len() - counted);
+                counted = buf.len();
                 if buf.len() >= 40 && buf[buf.len() - 40..] == mark[..] {
                     let body = buf.split_to(buf.len() - 40).freeze();
                     buf.clear();
@@ -534,6 +537,7 @@ async fn receive_payload(
                 }
                 if buf.len() > 40 {
                     let body = buf.split_to(buf.len() - 40).freeze();
+                    counted = buf.len();
                     tx.send(body).await.map_err(|_| loader_gone())?;
                 }
             }
@@ -652,34 +656,32 @@ fn load_streamed(
         }
         Ok((staging, keys, stream_db, note))
     })();
-    match (loaded, tmp, rdb_path) {
-        (Ok((staging, keys, stream_db, note)), Some(tmp), Some(path)) => {
+    let (staging, keys, stream_db, note) = match loaded {
+        Ok(done) => done,
+        Err(e) => {
+            if let Some(t) = tmp {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(e);
+        }
+    };
+    let rdb_file = match (tmp, rdb_path) {
+        (Some(tmp), Some(path)) => {
             std::fs::rename(&tmp, &path).map_err(|e| {
                 let _ = std::fs::remove_file(&tmp);
                 format!("Failed trying to rename the temp DB into the final DB file: {e}")
             })?;
-            Ok(Loaded {
-                staging,
-                keys,
-                stream_db,
-                note,
-                rdb_file: Some(path),
-            })
+            Some(path)
         }
-        (Ok((staging, keys, stream_db, note)), _, _) => Ok(Loaded {
-            staging,
-            keys,
-            stream_db,
-            note,
-            rdb_file: None,
-        }),
-        (Err(e), tmp, _) => {
-            if let Some(t) = tmp {
-                let _ = std::fs::remove_file(t);
-            }
-            Err(e)
-        }
-    }
+        _ => None,
+    };
+    Ok(Loaded {
+        staging,
+        keys,
+        stream_db,
+        note,
+        rdb_file,
+    })
 }
 
 /// `repl-diskless-load`: `disabled` keeps the transfer as the RDB file before loading it, as
