@@ -423,32 +423,39 @@ fn pop_generic(ctx: &mut Ctx, args: &[Bytes], front: bool) -> CmdResult {
         }
         return Ok(());
     };
-    let n = match count {
-        Some(0) => {
-            ctx.out.array(0);
-            return Ok(());
-        }
-        None => {
-            match l.pop(front) {
-                Some(v) => ctx.out.bulk(&v),
-                None => ctx.out.null(),
-            }
-            1
-        }
-        Some(c) => {
-            let n = l.len().min(usize::try_from(c).unwrap_or(usize::MAX));
-            ctx.out.array(n);
-            for _ in 0..n {
-                if let Some(v) = l.pop(front) {
-                    ctx.out.bulk(&v);
-                }
-            }
-            n
-        }
-    };
+    if count == Some(0) {
+        ctx.out.array(0);
+        return Ok(());
+    }
+    let n = reply_pops(ctx.out, l, front, count);
     let emptied = l.is_empty();
     popped(ctx, key, front, n, emptied);
     Ok(())
+}
+
+/// Pops from one end and replies: one element (bulk) without `count`, else an array of up to
+/// `count`. Returns how many were popped.
+fn reply_pops(
+    out: &mut crate::protocol::Out,
+    l: &mut List,
+    front: bool,
+    count: Option<i64>,
+) -> usize {
+    let Some(c) = count else {
+        match l.pop(front) {
+            Some(v) => out.bulk(&v),
+            None => out.null(),
+        }
+        return 1;
+    };
+    let n = l.len().min(usize::try_from(c).unwrap_or(usize::MAX));
+    out.array(n);
+    for _ in 0..n {
+        if let Some(v) = l.pop(front) {
+            out.bulk(&v);
+        }
+    }
+    n
 }
 
 fn lpop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -478,24 +485,7 @@ fn pop_first_nonempty(
         }
         ctx.out.array(2);
         ctx.out.bulk(key);
-        let n = match count {
-            None => {
-                if let Some(v) = l.pop(front) {
-                    ctx.out.bulk(&v);
-                }
-                1
-            }
-            Some(c) => {
-                let n = l.len().min(usize::try_from(c).unwrap_or(usize::MAX));
-                ctx.out.array(n);
-                for _ in 0..n {
-                    if let Some(v) = l.pop(front) {
-                        ctx.out.bulk(&v);
-                    }
-                }
-                n
-            }
-        };
+        let n = reply_pops(ctx.out, l, front, count);
         let emptied = l.is_empty();
         popped(ctx, key, front, n, emptied);
         // Replicas run the plain pop on the key that was served (Redis rewrites BLPOP, BRPOP,

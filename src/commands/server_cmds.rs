@@ -144,18 +144,6 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Resident set size of this process, from /proc.
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u64>().ok())
-        })
-        .map_or(0, |pages| pages * 4096)
-}
-
 /// Physical memory of the machine, from /proc/meminfo.
 fn total_system_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
@@ -300,7 +288,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("clients_in_timeout_table", 0);
         }
         "memory" => {
-            let rss = rss_bytes();
+            let rss = crate::server::used_memory();
             let maxmemory = cfg.int("maxmemory") as u64;
             let total_mem = total_system_memory();
             s.push_str("# Memory\r\n");
@@ -1234,8 +1222,8 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// The save SHUTDOWN (and DEBUG RELOAD) performs: a running background save is abandoned first,
-/// as Redis kills its child.
+/// The save SHUTDOWN performs: a running background save is abandoned first, as Redis kills its
+/// child.
 fn final_save(ctx: &mut Ctx, cfg: &crate::config::Config) -> Result<(), String> {
     persistence::kill_bgsave(ctx.ks, ctx.persistence);
     tracing::info!("Saving the final RDB snapshot before exiting.");

@@ -427,11 +427,10 @@ async fn start_producer(
     );
     let cfg = shared.config().clone();
     let cut = Cut {
-        feed: crate::server::persistence::SnapshotFeed::start(&shared, snap_id, CHUNK),
+        feed: crate::server::persistence::SnapshotFeed::start(&shared, snap_id, sizes, CHUNK),
         replid,
         offset,
         snap_id,
-        sizes,
     };
     let encoder = shared.clone();
     let producer = std::thread::Builder::new()
@@ -449,7 +448,6 @@ struct Cut {
     replid: String,
     offset: i64,
     snap_id: u64,
-    sizes: Vec<crate::store::DbSizes>,
 }
 
 /// Encodes the snapshot and hands each chunk to every replica of the group; the slowest one
@@ -461,7 +459,6 @@ fn produce(shared: &Arc<Shared>, cfg: &crate::config::Config, mut members: Vec<M
         replid,
         offset,
         snap_id,
-        sizes,
     } = cut;
     crate::server::persistence::background_priority();
     let buf = SharedBuf::default();
@@ -485,21 +482,8 @@ fn produce(shared: &Arc<Shared>, cfg: &crate::config::Config, mut members: Vec<M
             ..Aux::default()
         };
         w.header(&aux).map_err(|e| e.to_string())?;
-        let mut current_db = None;
         loop {
-            let Some((items, done)) = feed.next_batch() else {
-                return Err("the snapshot was aborted".to_string());
-            };
-            for it in items {
-                if current_db != Some(it.db) {
-                    let s = sizes.get(it.db).copied().unwrap_or_default();
-                    w.select_db(it.db, s.keys, s.expires)
-                        .map_err(|e| e.to_string())?;
-                    current_db = Some(it.db);
-                }
-                w.entry(&it.key, &it.value, it.expire_ms)
-                    .map_err(|e| e.to_string())?;
-            }
+            let (_, done) = feed.write_next(&mut w).map_err(|e| e.to_string())?;
             let chunk = Bytes::from(buf.take());
             if !chunk.is_empty() && !send(&mut members, &|| SyncMsg::Chunk(chunk.clone())) {
                 return Err("every replica of the sync left".to_string());

@@ -761,15 +761,11 @@ async fn load_at_startup(shared: &Arc<Shared>) -> Option<i32> {
         (staging, result)
     });
     tokio::pin!(load);
-    let (staging, result) = loop {
+    let result = loop {
         tokio::select! {
-            r = &mut load => match r {
-                Ok(done) => break done,
-                Err(e) => {
-                    warn!("Fatal error loading the DB ({}): {e}. Exiting.", path.display());
-                    return Some(1);
-                }
-            },
+            r = &mut load => break r.map_err(|e| e.to_string()).and_then(|(staging, loaded)| {
+                loaded.map(|l| (staging, l))
+            }),
             _ = shared.shutdown.notified() => {
                 if shared.is_shutting_down() {
                     return None;
@@ -777,9 +773,8 @@ async fn load_at_startup(shared: &Arc<Shared>) -> Option<i32> {
             }
         }
     };
-    let mut core = shared.core();
-    let core = &mut *core;
-    let loaded = match result {
+    let (staging, loaded) = match result {
+        Ok(done) => done,
         Err(e) => {
             warn!(
                 "Fatal error loading the DB ({}): {e}. Exiting.",
@@ -787,8 +782,9 @@ async fn load_at_startup(shared: &Arc<Shared>) -> Option<i32> {
             );
             return Some(1);
         }
-        Ok(loaded) => loaded,
     };
+    let mut core = shared.core();
+    let core = &mut *core;
     core.ks.replace_all(staging);
     core.ks.dirty = 0;
     core.ks.is_replica = is_replica;

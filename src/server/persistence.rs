@@ -155,14 +155,23 @@ pub fn background_priority() {
 /// descheduled while clients wait for it, and it never competes with them for it.
 pub struct SnapshotFeed {
     rx: tokio::sync::mpsc::Receiver<Option<(Vec<SnapshotItem>, bool)>>,
+    /// Database sizes at the cut (RESIZEDB hints).
+    sizes: Vec<crate::store::DbSizes>,
+    /// The database the last entry written belongs to.
+    current_db: Option<usize>,
 }
 
 /// Feed batches queued ahead of the encoder.
 const FEED_AHEAD: usize = 8;
 
 impl SnapshotFeed {
-    /// Starts the feeder task of snapshot `id`.
-    pub fn start(shared: &Arc<Shared>, id: u64, step: usize) -> SnapshotFeed {
+    /// Starts the feeder task of snapshot `id`, whose databases had `sizes` at the cut.
+    pub fn start(
+        shared: &Arc<Shared>,
+        id: u64,
+        sizes: Vec<crate::store::DbSizes>,
+        step: usize,
+    ) -> SnapshotFeed {
         let (tx, rx) = tokio::sync::mpsc::channel(FEED_AHEAD);
         let feeder = shared.clone();
         shared.runtime.spawn(async move {
@@ -175,13 +184,39 @@ impl SnapshotFeed {
                 tokio::task::yield_now().await;
             }
         });
-        SnapshotFeed { rx }
+        SnapshotFeed {
+            rx,
+            sizes,
+            current_db: None,
+        }
     }
 
-    /// Encoder side (blocking): the next entries and whether they complete the snapshot, or
-    /// `None` when the snapshot was aborted.
-    pub fn next_batch(&mut self) -> Option<(Vec<SnapshotItem>, bool)> {
-        self.rx.blocking_recv().flatten()
+    /// Encoder side (blocking): writes the next entries to `w`, starting each database with
+    /// SELECTDB/RESIZEDB. Returns how many were written and whether the snapshot is complete; an
+    /// error when it was aborted.
+    pub fn write_next<W: std::io::Write>(
+        &mut self,
+        w: &mut Writer<W>,
+    ) -> std::io::Result<(usize, bool)> {
+        let Some((items, done)) = self.rx.blocking_recv().flatten() else {
+            return Err(std::io::Error::other("the snapshot was aborted"));
+        };
+        let written = items.len();
+        for SnapshotItem {
+            db,
+            key,
+            value,
+            expire_ms,
+        } in items
+        {
+            if self.current_db != Some(db) {
+                let s = self.sizes.get(db).copied().unwrap_or_default();
+                w.select_db(db, s.keys, s.expires)?;
+                self.current_db = Some(db);
+            }
+            w.entry(&key, &value, expire_ms)?;
+        }
+        Ok((written, done))
     }
 }
 
@@ -295,7 +330,7 @@ pub fn start_bgsave(
     p.last_try = crate::store::now_ms() / 1000;
     info!("Background saving started");
     let shared = shared.clone();
-    let mut feed = SnapshotFeed::start(&shared, snap_id, CHUNK);
+    let mut feed = SnapshotFeed::start(&shared, snap_id, sizes, CHUNK);
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
@@ -309,27 +344,10 @@ pub fn start_bgsave(
                 cfg.int("list-max-listpack-size"),
                 repl,
                 |w| {
-                    let mut current_db = None;
-                    let mut written = 0u64;
+                    let mut written = 0;
                     loop {
-                        let Some((items, done)) = feed.next_batch() else {
-                            return Err(std::io::Error::other("the snapshot was aborted"));
-                        };
-                        for SnapshotItem {
-                            db,
-                            key,
-                            value,
-                            expire_ms,
-                        } in items
-                        {
-                            if current_db != Some(db) {
-                                let s = sizes.get(db).copied().unwrap_or_default();
-                                w.select_db(db, s.keys, s.expires)?;
-                                current_db = Some(db);
-                            }
-                            w.entry(&key, &value, expire_ms)?;
-                            written += 1;
-                        }
+                        let (n, done) = feed.write_next(w)?;
+                        written += n;
                         if last_progress.elapsed().as_secs() >= PROGRESS_EVERY_SECS {
                             info!(
                                 "Background saving in progress: {written} keys written, {:.1} MB",

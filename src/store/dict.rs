@@ -311,28 +311,24 @@ impl<V> Dict<V> {
             self.rehash(1);
         }
         let h = self.hash(key);
-        let rehashing = self.is_rehashing();
         if self.find_hashed(key, h).is_some() {
             return Err(value);
         }
-        let t = &mut self.tables[if rehashing { 1 } else { 0 }];
-        let idx = (h & t.mask()) as usize;
-        let next = t.buckets[idx].take();
-        t.buckets[idx] = Some(Box::new(Node {
-            key: CompactBytes::new(key),
-            value,
-            next,
-        }));
-        t.used += 1;
+        self.link_new(h, key, value);
         Ok(())
     }
 
     /// Inserts a key the caller has just looked up and not found (saves the second lookup).
     pub fn insert_absent(&mut self, key: &[u8], value: V) {
         self.expand_if_needed();
-        let ti = if self.is_rehashing() { 1 } else { 0 };
         let h = self.hash(key);
-        let t = &mut self.tables[ti];
+        self.link_new(h, key, value);
+    }
+
+    /// Links a new node for `key` (hash `h`, known absent) at the head of its bucket in the
+    /// table new entries go to (the new one while rehashing).
+    fn link_new(&mut self, h: u64, key: &[u8], value: V) {
+        let t = &mut self.tables[if self.is_rehashing() { 1 } else { 0 }];
         let idx = (h & t.mask()) as usize;
         let next = t.buckets[idx].take();
         t.buckets[idx] = Some(Box::new(Node {

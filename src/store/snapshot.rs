@@ -8,7 +8,7 @@
 //! hands over its current value first. The extra memory is therefore bounded by what changes
 //! during the snapshot, never by the dataset, and no client waits for the save.
 
-use super::{Db, Keyspace, Value};
+use super::{Db, Dict, Entry, Keyspace, Value};
 
 /// One key as it was at the cut.
 #[derive(Debug, Clone)]
@@ -19,6 +19,18 @@ pub struct SnapshotItem {
     pub value: Value,
     /// Absolute expiry in Unix milliseconds.
     pub expire_ms: Option<i64>,
+}
+
+impl SnapshotItem {
+    /// `key`'s entry as the snapshot keeps it (`db` is its database index at the cut).
+    fn of(db: usize, key: &[u8], e: &Entry, expires: &Dict<i64>) -> SnapshotItem {
+        SnapshotItem {
+            db,
+            key: key.to_vec(),
+            value: e.value.clone(),
+            expire_ms: expires.get(key).copied(),
+        }
+    }
 }
 
 /// Sizes of the databases at the cut, for the RESIZEDB hints.
@@ -101,12 +113,8 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         if let Some(e) = d.keys.get_mut(key) {
             if e.version <= snap.cut {
-                snap.handed.push(SnapshotItem {
-                    db: snap.db_map[db],
-                    key: key.to_vec(),
-                    value: e.value.clone(),
-                    expire_ms: d.expires.get(key).copied(),
-                });
+                snap.handed
+                    .push(SnapshotItem::of(snap.db_map[db], key, e, &d.expires));
                 e.version = self.epoch;
             }
         }
@@ -140,12 +148,7 @@ impl Keyspace {
                     let handed = &mut snap.handed;
                     cursor = d.keys.scan_mut(cursor, |k, e| {
                         if e.version <= cut {
-                            handed.push(SnapshotItem {
-                                db: orig,
-                                key: k.to_vec(),
-                                value: e.value.clone(),
-                                expire_ms: expires.get(k).copied(),
-                            });
+                            handed.push(SnapshotItem::of(orig, k, e, expires));
                             e.version = epoch;
                         }
                     });
@@ -172,12 +175,7 @@ impl Keyspace {
             let expires = &d.expires;
             snap.cursor = d.keys.scan_mut(snap.cursor, |k, e| {
                 if e.version <= cut {
-                    items.push(SnapshotItem {
-                        db: orig,
-                        key: k.to_vec(),
-                        value: e.value.clone(),
-                        expire_ms: expires.get(k).copied(),
-                    });
+                    items.push(SnapshotItem::of(orig, k, e, expires));
                     e.version = epoch;
                 }
             });
@@ -195,12 +193,7 @@ impl Keyspace {
             loop {
                 cursor = db.keys.scan(cursor, |k, e| {
                     if e.version <= cut {
-                        items.push(SnapshotItem {
-                            db: orig,
-                            key: k.to_vec(),
-                            value: e.value.clone(),
-                            expire_ms: expires.get(k).copied(),
-                        });
+                        items.push(SnapshotItem::of(orig, k, e, &expires));
                     }
                 });
                 if cursor == 0 {
