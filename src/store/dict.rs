@@ -76,9 +76,15 @@ pub fn hash_bytes(seed: u64, key: &[u8]) -> u64 {
     mix(mix(h ^ last, P2) ^ key.len() as u64, P1)
 }
 
+/// How far ahead of the visit [`Dict::scan_mut_batch`] prefetches a bucket, its first entry and
+/// that entry's value: each level needs the previous one to have arrived.
+const AHEAD_BUCKET: usize = 24;
+const AHEAD_NODE: usize = 12;
+const AHEAD_VALUE: usize = 4;
+
 /// Hints the CPU to start loading the cache line at `addr`; a no-op off x86_64.
 #[inline(always)]
-fn prefetch_addr(addr: *const u8) {
+pub fn prefetch_addr(addr: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: prefetching is only a hint; it never faults, whatever the address.
     #[allow(unused_unsafe)]
@@ -380,13 +386,12 @@ impl<V> Dict<V> {
         self.rehash_idx = None;
     }
 
-    /// The buckets (table index, bucket index) one step of Redis's `dictScan` visits at
-    /// `cursor`, and the next cursor (0 when the walk is complete). Growth or shrinkage between
-    /// steps never makes the walk miss an entry that stays present.
-    fn scan_slots(&self, cursor: u64) -> (Vec<(usize, usize)>, u64) {
-        let mut slots = Vec::new();
+    /// Appends to `slots` the buckets (table index, bucket index) one step of Redis's
+    /// `dictScan` visits at `cursor`, and returns the next cursor (0 when the walk is complete).
+    /// Growth or shrinkage between steps never makes the walk miss an entry that stays present.
+    fn scan_slots(&self, cursor: u64, slots: &mut Vec<(usize, usize)>) -> u64 {
         if self.is_empty() {
-            return (slots, 0);
+            return 0;
         }
         let mut v = cursor;
         if !self.is_rehashing() {
@@ -411,13 +416,14 @@ impl<V> Dict<V> {
                 }
             }
         }
-        (slots, v)
+        v
     }
 
     /// Visits the entries of the bucket(s) at `cursor` and returns the next cursor (0 when the
     /// walk is complete); see `scan_slots` for the guarantee.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
-        let (slots, next) = self.scan_slots(cursor);
+        let mut slots = Vec::new();
+        let next = self.scan_slots(cursor, &mut slots);
         for (t, b) in slots {
             let mut link = &self.tables[t].buckets[b];
             while let Some(node) = link {
@@ -428,17 +434,52 @@ impl<V> Dict<V> {
         next
     }
 
-    /// [`Dict::scan`] with mutable access to the values (the snapshot walk marks entries).
-    pub fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&[u8], &mut V)) -> u64 {
-        let (slots, next) = self.scan_slots(cursor);
-        for (t, b) in slots {
+    /// Successive [`Dict::scan`] steps from `cursor` with mutable access to the values, until at
+    /// least `buckets` buckets were visited or the walk is complete; returns the next cursor.
+    ///
+    /// The snapshot walk goes through a whole table this way, and the reverse-binary order makes
+    /// every bucket and every entry a cache miss: the misses are overlapped by prefetching the
+    /// bucket [`AHEAD_BUCKET`] slots ahead, its first entry [`AHEAD_NODE`] ahead and, through
+    /// `prefetch_value`, what that entry's value points to [`AHEAD_VALUE`] ahead of the visit.
+    pub fn scan_mut_batch(
+        &mut self,
+        mut cursor: u64,
+        buckets: usize,
+        prefetch_value: impl Fn(&V),
+        mut f: impl FnMut(&[u8], &mut V),
+    ) -> u64 {
+        let mut slots = Vec::with_capacity(buckets + 2);
+        while slots.len() < buckets {
+            cursor = self.scan_slots(cursor, &mut slots);
+            if cursor == 0 {
+                break;
+            }
+        }
+        fn head<'a, V>(
+            tables: &'a [Table<V>; 2],
+            slots: &[(usize, usize)],
+            i: usize,
+        ) -> Option<&'a Link<V>> {
+            slots.get(i).map(|&(t, b)| &tables[t].buckets[b])
+        }
+        for i in 0..slots.len() {
+            if let Some(link) = head(&self.tables, &slots, i + AHEAD_BUCKET) {
+                prefetch_addr(link as *const Link<V> as *const u8);
+            }
+            if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_NODE) {
+                prefetch_addr(&**node as *const Node<V> as *const u8);
+            }
+            if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_VALUE) {
+                prefetch_value(&node.value);
+            }
+            let (t, b) = slots[i];
             let mut link = &mut self.tables[t].buckets[b];
             while let Some(node) = link {
                 f(&node.key, &mut node.value);
                 link = &mut node.next;
             }
         }
-        next
+        cursor
     }
 
     /// A random non-empty bucket as (table, bucket), or `None` when empty. As Redis's
@@ -621,6 +662,32 @@ mod tests {
 
     #[test]
     fn scan_survives_growth_and_shrink() {
+        walk_while_resizing(|d, cursor, seen| {
+            d.scan(cursor, |_, v| {
+                seen.insert(*v);
+            })
+        });
+    }
+
+    #[test]
+    fn batched_mutable_scan_survives_growth_and_shrink() {
+        walk_while_resizing(|d, cursor, seen| {
+            d.scan_mut_batch(
+                cursor,
+                7,
+                |_| {},
+                |_, v| {
+                    seen.insert(*v);
+                },
+            )
+        });
+    }
+
+    /// Walks a table with `step` while it grows and then shrinks: every entry present throughout
+    /// must be seen.
+    fn walk_while_resizing(
+        mut step_fn: impl FnMut(&mut Dict<usize>, u64, &mut HashSet<usize>) -> u64,
+    ) {
         let mut d = Dict::new();
         for i in 0..1000 {
             d.insert(&key(i), i);
@@ -629,9 +696,7 @@ mod tests {
         let mut cursor = 0;
         let mut step = 0;
         loop {
-            cursor = d.scan(cursor, |_, v| {
-                seen.insert(*v);
-            });
+            cursor = step_fn(&mut d, cursor, &mut seen);
             step += 1;
             // Grow while scanning, then shrink: entries 0..500 stay present throughout.
             if step == 20 {
@@ -639,7 +704,7 @@ mod tests {
                     d.insert(&key(i), i);
                 }
             }
-            if step == 200 {
+            if step == 60 {
                 for i in 500..5000 {
                     d.remove(&key(i));
                 }

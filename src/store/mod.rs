@@ -77,6 +77,17 @@ pub struct Entry {
     pub access: u32,
 }
 
+impl Entry {
+    /// Starts loading what the value keeps on the heap, ahead of a walk reaching the entry.
+    pub fn prefetch(&self) {
+        if let Value::Str(s) = &self.value {
+            if s.heap_size() > 0 {
+                dict::prefetch_addr(s.as_ptr());
+            }
+        }
+    }
+}
+
 /// One numbered database.
 #[derive(Default)]
 pub struct Db {
@@ -298,7 +309,6 @@ impl Keyspace {
         // A key whose time passed is gone first (Redis's lookupKeyWrite), so the write creates
         // it anew; on a replica it stays stored, and KEEPTTL keeps nothing of it.
         let keep_ttl = !self.expire_if_needed(db, key) && keep_ttl;
-        self.preserve(db, key);
         let d = &mut self.dbs[db];
         match d.keys.get_mut(key) {
             Some(slot) => {
@@ -306,7 +316,10 @@ impl Keyspace {
                 if matches!(self.access_policy, access::AccessPolicy::Lfu { .. }) {
                     entry.access = slot.access;
                 }
-                *slot = entry;
+                let old = std::mem::replace(slot, entry);
+                if let Some(snap) = self.snapshot.as_mut() {
+                    snap.hand_over_replaced(db, key, old, &d.expires);
+                }
                 if !keep_ttl && !d.expires.is_empty() {
                     d.expires.remove(key);
                 }

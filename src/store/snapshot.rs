@@ -8,14 +8,15 @@
 //! hands over its current value first. The extra memory is therefore bounded by what changes
 //! during the snapshot, never by the dataset, and no client waits for the save.
 
-use super::{Db, Dict, Entry, Keyspace, Value};
+use super::{CompactBytes, Db, Dict, Entry, Keyspace, Value};
 
 /// One key as it was at the cut.
 #[derive(Debug, Clone)]
 pub struct SnapshotItem {
     /// Database index at the cut.
     pub db: usize,
-    pub key: Vec<u8>,
+    /// Inline (no allocation) when short, as in the keyspace.
+    pub key: CompactBytes,
     pub value: Value,
     /// Absolute expiry in Unix milliseconds.
     pub expire_ms: Option<i64>,
@@ -26,7 +27,7 @@ impl SnapshotItem {
     fn of(db: usize, key: &[u8], e: &Entry, expires: &Dict<i64>) -> SnapshotItem {
         SnapshotItem {
             db,
-            key: key.to_vec(),
+            key: CompactBytes::new(key),
             value: e.value.clone(),
             expire_ms: expires.get(key).copied(),
         }
@@ -57,6 +58,28 @@ pub(super) struct SnapshotState {
     /// The walk's position: database (current index) and SCAN cursor.
     walk_db: usize,
     cursor: u64,
+}
+
+impl SnapshotState {
+    /// The overwrite hook: `old` was just replaced under `key` in `db`. If the walk has not
+    /// handed it over yet, it goes to the snapshot as it is: moved, where [`Keyspace::preserve`]
+    /// has to copy a value that stays in use.
+    pub(super) fn hand_over_replaced(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        old: Entry,
+        expires: &Dict<i64>,
+    ) {
+        if old.version <= self.cut {
+            self.handed.push(SnapshotItem {
+                db: self.db_map[db],
+                key: CompactBytes::new(key),
+                value: old.value,
+                expire_ms: expires.get(key).copied(),
+            });
+        }
+    }
 }
 
 impl Keyspace {
@@ -146,12 +169,14 @@ impl Keyspace {
                 loop {
                     let expires = &d.expires;
                     let handed = &mut snap.handed;
-                    cursor = d.keys.scan_mut(cursor, |k, e| {
-                        if e.version <= cut {
-                            handed.push(SnapshotItem::of(orig, k, e, expires));
-                            e.version = epoch;
-                        }
-                    });
+                    cursor = d
+                        .keys
+                        .scan_mut_batch(cursor, 1024, Entry::prefetch, |k, e| {
+                            if e.version <= cut {
+                                handed.push(SnapshotItem::of(orig, k, e, expires));
+                                e.version = epoch;
+                            }
+                        });
                     if cursor == 0 {
                         break;
                     }
@@ -173,12 +198,15 @@ impl Keyspace {
             let orig = snap.db_map[snap.walk_db];
             let d = &mut self.dbs[snap.walk_db];
             let expires = &d.expires;
-            snap.cursor = d.keys.scan_mut(snap.cursor, |k, e| {
-                if e.version <= cut {
-                    items.push(SnapshotItem::of(orig, k, e, expires));
-                    e.version = epoch;
-                }
-            });
+            let buckets = budget - items.len();
+            snap.cursor = d
+                .keys
+                .scan_mut_batch(snap.cursor, buckets, Entry::prefetch, |k, e| {
+                    if e.version <= cut {
+                        items.push(SnapshotItem::of(orig, k, e, expires));
+                        e.version = epoch;
+                    }
+                });
             if snap.cursor == 0 {
                 snap.walk_db += 1;
             }
@@ -222,7 +250,7 @@ mod tests {
             let (items, done) = ks.snapshot_step(id, 7).unwrap();
             for it in items {
                 assert!(
-                    out.insert((it.db, it.key.clone()), (it.value, it.expire_ms))
+                    out.insert((it.db, it.key.to_vec()), (it.value, it.expire_ms))
                         .is_none(),
                     "key handed over twice: {:?}",
                     it.key
@@ -294,7 +322,10 @@ mod tests {
         let a = all.iter().filter(|i| i.db == 0).count();
         let b = all.iter().filter(|i| i.db == 1).count();
         assert_eq!((a, b, all.len()), (200, 200, 400));
-        let b0 = all.iter().find(|i| i.db == 1 && i.key == b"b0").unwrap();
+        let b0 = all
+            .iter()
+            .find(|i| i.db == 1 && &i.key[..] == b"b0")
+            .unwrap();
         assert_eq!(b0.value, Value::Int(0));
     }
 }
