@@ -4,8 +4,9 @@
 # redis-server replica full-syncs from it; the master's peak RSS during the sync is compared
 # with its RSS before.
 # usage: benches/fullsync_load.sh MASTER_BIN [keys]
+#   REQS=0: no client load, RSS sampled until the replica is in sync (the issue's memory figure)
 set -u
-BIN=${1:?master binary}; N=${2:-1000000}; MP=${MP:-7431}; RP=${RP:-7432}
+BIN=${1:?master binary}; N=${2:-1000000}; REQS=${REQS:-2000000}; MP=${MP:-7431}; RP=${RP:-7432}
 W=$(mktemp -d /tmp/fullsync-load.XXXX); mkdir -p "$W/m" "$W/r"
 "$BIN" --port $MP --save '' --appendonly no --dir "$W/m" --repl-diskless-sync-delay 0 --enable-debug-command yes >"$W/m.log" 2>&1 &
 MPID=$!
@@ -15,12 +16,17 @@ redis-cli -p $MP debug populate "$N" key 100 >/dev/null
 p99() { # requests
   redis-benchmark -p $MP --csv -n "$1" -r "$N" -c 50 -P 1 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f7
 }
-steady=$(p99 200000)
-rss_before=$(ps -o rss= -p $MPID)
+if [ "$REQS" -gt 0 ]; then
+  steady=$(p99 200000)
+  rss_before=$(ps -o rss= -p $MPID)
+  redis-benchmark -p $MP --csv -n "$REQS" -r "$N" -c 50 -P 1 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f7 >"$W/p99" &
+  BENCH=$!
+  sleep 0.5
+else # no client load: sample until the replica is in sync
+  steady=-; echo - >"$W/p99"; rss_before=$(ps -o rss= -p $MPID)
+  sleep 1000 & BENCH=$!
+fi
 peak=$rss_before
-redis-benchmark -p $MP --csv -n 2000000 -r "$N" -c 50 -P 1 -t set 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f7 >"$W/p99" &
-BENCH=$!
-sleep 0.5
 "${REPLICA:-/usr/bin/redis-server}" --port $RP --save '' --appendonly no --dir "$W/r" --replicaof 127.0.0.1 $MP >"$W/r.log" 2>&1 &
 RPID=$!
 t0=$(date +%s.%N)
@@ -28,8 +34,9 @@ while kill -0 $BENCH 2>/dev/null; do
   r=$(ps -o rss= -p $MPID); [ "$r" -gt "$peak" ] && peak=$r
   if [ -z "${synced:-}" ] && redis-cli -p $RP info replication 2>/dev/null | grep -q master_link_status:up; then
     synced=$(echo "$(date +%s.%N) - $t0" | bc)
+    [ "$REQS" -eq 0 ] && kill $BENCH
   fi
   sleep 0.05
 done
-wait $BENCH
+wait $BENCH 2>/dev/null
 echo "$(basename "$BIN"): p99 steady ${steady} ms, during a full sync $(cat "$W/p99") ms; master RSS before $((rss_before/1024)) MiB, peak during sync $((peak/1024)) MiB ($(echo "scale=2; $peak / $rss_before" | bc)x); replica synced after ${synced:-not within the run} s"
