@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use redis::Value as V;
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 #[test]
 fn config_get_set_errors() {
@@ -285,4 +286,46 @@ fn info_reply_type() {
     let p = pair!();
     let seqs: &[&[&[&str]]] = &[&[&["~any", "INFO"], &["~any", "INFO", "server"]]];
     assert_no_diffs(p.diff(seqs));
+}
+
+#[test]
+fn instantaneous_rates_follow_the_load() {
+    // INFO's instantaneous_* fields are what redis-cli --stat style monitors graph: they must
+    // move with the traffic and fall back to 0 when it stops.
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (stop, mut w) = (stop.clone(), s.conn());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut p = redis::pipe();
+                for i in 0..100 {
+                    p.set(format!("k{i}"), "v").ignore();
+                }
+                let _: () = p.query(&mut w).unwrap();
+            }
+        })
+    };
+    let rate = |c: &mut redis::Connection, f: &str| -> f64 {
+        info_field(c, "stats", f).unwrap().parse().unwrap()
+    };
+    let busy = wait_until(Duration::from_secs(10), || {
+        rate(&mut c, "instantaneous_ops_per_sec") > 1000.0
+            && rate(&mut c, "instantaneous_input_kbps") > 10.0
+            && rate(&mut c, "instantaneous_output_kbps") > 1.0
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+    assert!(
+        busy,
+        "rates never rose: {:?}",
+        info_field(&mut c, "stats", "instantaneous_ops_per_sec")
+    );
+    // Our own INFO calls keep a trickle going: idle means well under the load's rate.
+    assert!(wait_until(Duration::from_secs(10), || rate(
+        &mut c,
+        "instantaneous_ops_per_sec"
+    ) < 100.0));
+    assert_eq!(rate(&mut c, "instantaneous_input_repl_kbps"), 0.0);
 }

@@ -401,15 +401,19 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
                 "total_commands_processed",
                 st.total_commands_processed.load(Relaxed)
             );
-            field!("instantaneous_ops_per_sec", 0);
+            let metrics = shared.metrics();
+            s.push_str(&metrics.info_ops());
             field!("total_net_input_bytes", st.net_input_bytes.load(Relaxed));
             field!("total_net_output_bytes", st.net_output_bytes.load(Relaxed));
-            field!("total_net_repl_input_bytes", 0);
-            field!("total_net_repl_output_bytes", 0);
-            field!("instantaneous_input_kbps", "0.00");
-            field!("instantaneous_output_kbps", "0.00");
-            field!("instantaneous_input_repl_kbps", "0.00");
-            field!("instantaneous_output_repl_kbps", "0.00");
+            field!(
+                "total_net_repl_input_bytes",
+                st.net_repl_input_bytes.load(Relaxed)
+            );
+            field!(
+                "total_net_repl_output_bytes",
+                st.net_repl_output_bytes.load(Relaxed)
+            );
+            s.push_str(&metrics.info_kbps());
             field!(
                 "rejected_connections",
                 st.rejected_connections.load(Relaxed)

@@ -167,8 +167,10 @@ pub async fn serve(
     result
 }
 
-async fn write(stream: &mut TcpStream, data: &[u8]) -> Result<(), String> {
-    stream.write_all(data).await.map_err(|e| e.to_string())
+async fn write(shared: &Shared, stream: &mut TcpStream, data: &[u8]) -> Result<(), String> {
+    stream.write_all(data).await.map_err(|e| e.to_string())?;
+    shared.count_repl_output(data.len());
+    Ok(())
 }
 
 async fn serve_inner(
@@ -276,12 +278,13 @@ async fn full_sync(
                 Some(SyncMsg::Failed(e)) => return Err(format!("full sync failed: {e}")),
                 _ => return Err("full sync failed: the snapshot producer stopped".into()),
             },
-            _ = tokio::time::sleep(Duration::from_secs(1)) => write(stream, b"\n").await?,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => write(shared, stream, b"\n").await?,
         }
     };
     let started = Instant::now();
     if !legacy {
         write(
+            shared,
             stream,
             format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
         )
@@ -289,13 +292,13 @@ async fn full_sync(
     }
     let mark = rdb::framing::new_eof_mark();
     if eof {
-        write(stream, &rdb::framing::eof_preamble(&mark)).await?;
+        write(shared, stream, &rdb::framing::eof_preamble(&mark)).await?;
     }
     // Disk framing needs the length first: collect the payload (Redis reads it from the file).
     let mut disk_payload = Vec::new();
     loop {
         match rx.recv().await {
-            Some(SyncMsg::Chunk(chunk)) if eof => write(stream, &chunk).await?,
+            Some(SyncMsg::Chunk(chunk)) if eof => write(shared, stream, &chunk).await?,
             Some(SyncMsg::Chunk(chunk)) => disk_payload.extend_from_slice(&chunk),
             Some(SyncMsg::Done) => break,
             Some(SyncMsg::Failed(e)) => return Err(format!("full sync failed: {e}")),
@@ -305,14 +308,15 @@ async fn full_sync(
         }
     }
     if eof {
-        write(stream, &mark).await?;
+        write(shared, stream, &mark).await?;
     } else {
         write(
+            shared,
             stream,
             &rdb::framing::len_preamble(disk_payload.len() as u64),
         )
         .await?;
-        write(stream, &disk_payload).await?;
+        write(shared, stream, &disk_payload).await?;
     }
     {
         let mut core = shared.core();
@@ -532,6 +536,7 @@ async fn stream_loop(
                 r = stream.write_all(&out) => r.map_err(|e| e.to_string())?,
                 _ = handle.killed() => return Err("killed".into()),
             }
+            shared.count_repl_output(out.len());
             out.clear();
         }
         let until_timeout = timeout.saturating_sub(last_ack.elapsed());

@@ -447,7 +447,7 @@ async fn full_sync(
     };
     let loader = tokio::task::spawn_blocking(move || load_streamed(rx, len, dbs, limits, rdb_path));
     info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let received = receive_payload(stream, buf, &framing, &tx, timeout, transfer).await;
+    let received = receive_payload(shared, stream, buf, &framing, &tx, timeout, transfer).await;
     drop(tx);
     let loaded = loader.await.map_err(|e| e.to_string())?;
     received?;
@@ -508,6 +508,7 @@ enum Framing {
 /// 40 bytes of an EOF transfer until they are known not to be the mark). Bytes after a `$<len>`
 /// payload stay in `buf`: they are the start of the command stream.
 async fn receive_payload(
+    shared: &Shared,
     stream: &mut TcpStream,
     buf: &mut BytesMut,
     framing: &Framing,
@@ -562,6 +563,7 @@ async fn receive_payload(
         if n == 0 {
             return Err("I/O error trying to sync with MASTER: connection lost".into());
         }
+        shared.count_repl_input(n);
     }
 }
 
@@ -821,7 +823,10 @@ async fn stream_commands(
         tokio::select! {
             r = stream.read_buf(&mut buf) => match r {
                 Ok(0) => return Err("connection lost".into()),
-                Ok(_) => last_io = Instant::now(),
+                Ok(n) => {
+                    last_io = Instant::now();
+                    shared.count_repl_input(n);
+                }
                 Err(e) => return Err(e.to_string()),
             },
             _ = handle.killed() => return Err("killed by CLIENT KILL".into()),

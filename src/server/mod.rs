@@ -5,6 +5,7 @@ mod blocking;
 mod client;
 mod connection;
 pub mod introspection;
+pub mod metrics;
 pub mod persistence;
 pub mod pubsub;
 
@@ -55,6 +56,11 @@ pub struct Stats {
     pub total_commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Bytes read from our master (transfer and stream), kept apart from client traffic as
+    /// Redis 7.0 does (`total_net_repl_input_bytes`).
+    pub net_repl_input_bytes: AtomicU64,
+    /// Bytes written to our replicas (snapshots and stream): `total_net_repl_output_bytes`.
+    pub net_repl_output_bytes: AtomicU64,
 }
 
 /// Settings read by every command, cached as atomics so the hot path never takes the config
@@ -225,6 +231,8 @@ pub struct Shared {
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     /// INFO stats counters.
     pub stats: Stats,
+    /// INFO's `instantaneous_*` rates, sampled by the cron.
+    metrics: Mutex<metrics::Metrics>,
     /// Process start.
     pub started: Instant,
     /// INFO `run_id`: 40 random hex characters, new at every start.
@@ -268,6 +276,20 @@ fn relock<T>(r: Result<T, std::sync::PoisonError<T>>) -> T {
 }
 
 impl Shared {
+    /// Counts bytes written to a replica (INFO `total_net_repl_output_bytes`).
+    pub fn count_repl_output(&self, n: usize) {
+        self.stats
+            .net_repl_output_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Counts bytes read from our master (INFO `total_net_repl_input_bytes`).
+    pub fn count_repl_input(&self, n: usize) {
+        self.stats
+            .net_repl_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
     /// Builds the shared state from the startup configuration.
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
         let commands = CommandTable::new(&config.rename_commands)?;
@@ -288,6 +310,7 @@ impl Shared {
             commands,
             clients: Mutex::new(BTreeMap::new()),
             stats: Stats::default(),
+            metrics: Mutex::default(),
             started: Instant::now(),
             run_id: random_hex(40),
             port,
@@ -316,6 +339,11 @@ impl Shared {
     /// Takes the keyspace lock. Never hold it across an `.await`.
     pub fn core(&self) -> MutexGuard<'_, Core> {
         relock(self.core.lock())
+    }
+
+    /// INFO's `instantaneous_*` rates.
+    pub fn metrics(&self) -> MutexGuard<'_, metrics::Metrics> {
+        relock(self.metrics.lock())
     }
 
     /// Reads the configuration.
@@ -650,6 +678,7 @@ async fn cron(shared: Arc<Shared>) {
             }
         }
         replication_cron(&shared, core);
+        shared.metrics().sample(&shared.stats);
         core.repl.flush_outbox();
         enforce_output_limits(&shared);
         core.ks.rehash_step();
