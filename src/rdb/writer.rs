@@ -193,15 +193,41 @@ impl<W: Write> Writer<W> {
 
     /// Writes one key: EXPIRETIME_MS when it has a TTL, then the type, the key and the value.
     pub fn entry(&mut self, key: &[u8], value: &Value, expire_ms: Option<i64>) -> io::Result<()> {
+        let list_fill = self.list_fill;
+        self.put_entry(key, expire_ms, object_type(value), |buf, compression| {
+            put_object(buf, value, compression, list_fill)
+        })
+    }
+
+    /// A string entry given as bytes (snapshot chunks keep string values that way): the same
+    /// record [`Writer::entry`] writes for a string value.
+    pub fn string_entry(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_ms: Option<i64>,
+    ) -> io::Result<()> {
+        self.put_entry(key, expire_ms, rtype::STRING, |buf, compression| {
+            put_string(buf, value, compression)
+        })
+    }
+
+    fn put_entry(
+        &mut self,
+        key: &[u8],
+        expire_ms: Option<i64>,
+        value_type: u8,
+        put_value: impl FnOnce(&mut Vec<u8>, bool),
+    ) -> io::Result<()> {
         self.start()?;
         self.buf.clear();
         if let Some(at) = expire_ms {
             self.buf.push(opcode::EXPIRETIME_MS);
             self.buf.extend_from_slice(&at.to_le_bytes());
         }
-        self.buf.push(object_type(value));
+        self.buf.push(value_type);
         put_string(&mut self.buf, key, self.opts.compression);
-        put_object(&mut self.buf, value, self.opts.compression, self.list_fill);
+        put_value(&mut self.buf, self.opts.compression);
         let r = self.sink.write_all(&self.buf);
         if self.buf.capacity() > 1 << 20 {
             self.buf = Vec::new();

@@ -9,7 +9,7 @@
 use super::{Core, Shared};
 use crate::config::Config;
 use crate::rdb::{self, Aux, Options, ReplAux, Writer};
-use crate::store::{Keyspace, SnapshotItem};
+use crate::store::{ItemValue, Keyspace, SnapshotBatch, SnapshotItem};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
@@ -154,7 +154,9 @@ pub fn background_priority() {
 /// yields after each step: the encoder thread (nice 19) never holds the lock, so it cannot be
 /// descheduled while clients wait for it, and it never competes with them for it.
 pub struct SnapshotFeed {
-    rx: tokio::sync::mpsc::Receiver<Option<(Vec<SnapshotItem>, bool)>>,
+    rx: tokio::sync::mpsc::Receiver<Option<(SnapshotBatch, bool)>>,
+    /// Written chunks go back to the feeder to be filled again.
+    recycle: std::sync::mpsc::Sender<SnapshotBatch>,
     /// Database sizes at the cut (RESIZEDB hints).
     sizes: Vec<crate::store::DbSizes>,
     /// The database the last entry written belongs to.
@@ -173,12 +175,14 @@ impl SnapshotFeed {
         step: usize,
     ) -> SnapshotFeed {
         let (tx, rx) = tokio::sync::mpsc::channel(FEED_AHEAD);
+        let (recycle, recycled) = std::sync::mpsc::channel::<SnapshotBatch>();
         let feeder = shared.clone();
         shared.runtime.spawn(async move {
             loop {
-                let batch = feeder.core().ks.snapshot_step(id, step);
-                let last = matches!(batch, None | Some((_, true)));
-                if tx.send(batch).await.is_err() || last {
+                let mut batch = recycled.try_recv().unwrap_or_default();
+                let done = feeder.core().ks.snapshot_step(id, step, &mut batch);
+                let last = matches!(done, None | Some(true));
+                if tx.send(done.map(|d| (batch, d))).await.is_err() || last {
                     return;
                 }
                 tokio::task::yield_now().await;
@@ -186,6 +190,7 @@ impl SnapshotFeed {
         });
         SnapshotFeed {
             rx,
+            recycle,
             sizes,
             current_db: None,
         }
@@ -207,14 +212,21 @@ impl SnapshotFeed {
             key,
             value,
             expire_ms,
-        } in items
+        } in items.iter()
         {
             if self.current_db != Some(db) {
                 let s = self.sizes.get(db).copied().unwrap_or_default();
                 w.select_db(db, s.keys, s.expires)?;
                 self.current_db = Some(db);
             }
-            w.entry(&key, &value, expire_ms)?;
+            match value {
+                ItemValue::Str(s) => w.string_entry(key, s, expire_ms)?,
+                ItemValue::Value(v) => w.entry(key, v, expire_ms)?,
+            }
+        }
+        if let Some(empty) = items.recycle() {
+            // The feeder may be gone (last chunk): the chunk is then simply freed.
+            let _ = self.recycle.send(empty);
         }
         Ok((written, done))
     }

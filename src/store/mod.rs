@@ -22,7 +22,7 @@ pub use dict::{hash_bytes, Dict};
 pub use hash::Hash;
 pub use list::List;
 pub use set::{Member as SetMember, Set};
-pub use snapshot::{DbSizes, SnapshotItem};
+pub use snapshot::{DbSizes, ItemValue, SnapshotBatch, SnapshotItem};
 pub use value::Value;
 pub use watch::Watches;
 pub use zset::ZSet;

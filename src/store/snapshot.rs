@@ -8,29 +8,142 @@
 //! hands over its current value first. The extra memory is therefore bounded by what changes
 //! during the snapshot, never by the dataset, and no client waits for the save.
 
-use super::{CompactBytes, Db, Dict, Entry, Keyspace, Value};
+use super::{Db, Dict, Entry, Keyspace, Value};
 
-/// One key as it was at the cut.
-#[derive(Debug, Clone)]
-pub struct SnapshotItem {
+/// A chunk of a snapshot: entries as they were at the cut, in the order they were handed over.
+///
+/// Keys and string values are copied back to back into one buffer, so the event loop makes no
+/// allocation per entry (and the encoder thread frees none): chunks are recycled between the
+/// feeder and the encoder with their capacity (see `persistence::SnapshotFeed`).
+#[derive(Default)]
+pub struct SnapshotBatch {
+    entries: Vec<BatchEntry>,
+    bytes: Vec<u8>,
+}
+
+struct BatchEntry {
+    /// Database index at the cut.
+    db: usize,
+    key: std::ops::Range<usize>,
+    value: BatchValue,
+    /// Absolute expiry in Unix milliseconds.
+    expire_ms: Option<i64>,
+}
+
+enum BatchValue {
+    /// A string, in `bytes`.
+    Str(std::ops::Range<usize>),
+    /// Anything else (integers, collections), cloned or moved.
+    Other(Value),
+}
+
+/// One entry of a [`SnapshotBatch`].
+pub struct SnapshotItem<'a> {
     /// Database index at the cut.
     pub db: usize,
-    /// Inline (no allocation) when short, as in the keyspace.
-    pub key: CompactBytes,
-    pub value: Value,
+    pub key: &'a [u8],
+    pub value: ItemValue<'a>,
     /// Absolute expiry in Unix milliseconds.
     pub expire_ms: Option<i64>,
 }
 
-impl SnapshotItem {
-    /// `key`'s entry as the snapshot keeps it (`db` is its database index at the cut).
-    fn of(db: usize, key: &[u8], e: &Entry, expires: &Dict<i64>) -> SnapshotItem {
-        SnapshotItem {
-            db,
-            key: CompactBytes::new(key),
-            value: e.value.clone(),
-            expire_ms: expires.get(key).copied(),
+/// A snapshot entry's value: string values are plain bytes.
+pub enum ItemValue<'a> {
+    Str(&'a [u8]),
+    Value(&'a Value),
+}
+
+/// Recycled chunks keeping more than this are dropped instead (a burst of large values must not
+/// pin its memory for the rest of the snapshot).
+const RECYCLE_MAX_BYTES: usize = 1 << 20;
+
+impl SnapshotBatch {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = SnapshotItem<'_>> {
+        self.entries.iter().map(|e| SnapshotItem {
+            db: e.db,
+            key: &self.bytes[e.key.clone()],
+            value: match &e.value {
+                BatchValue::Str(r) => ItemValue::Str(&self.bytes[r.clone()]),
+                BatchValue::Other(v) => ItemValue::Value(v),
+            },
+            expire_ms: e.expire_ms,
+        })
+    }
+
+    /// Empties the chunk for reuse, or `None` when it grew too large to keep.
+    pub fn recycle(mut self) -> Option<SnapshotBatch> {
+        if self.bytes.capacity() > RECYCLE_MAX_BYTES {
+            return None;
         }
+        self.entries.clear();
+        self.bytes.clear();
+        Some(self)
+    }
+
+    fn copy(&mut self, bytes: &[u8]) -> std::ops::Range<usize> {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        at..self.bytes.len()
+    }
+
+    /// Adds `key`'s value as it is now; `db` is its database index at the cut.
+    fn push(&mut self, db: usize, key: &[u8], value: &Value, expires: &Dict<i64>) {
+        let key_range = self.copy(key);
+        let value = match value {
+            Value::Str(s) => BatchValue::Str(self.copy(s)),
+            other => BatchValue::Other(other.clone()),
+        };
+        self.entries.push(BatchEntry {
+            db,
+            key: key_range,
+            value,
+            expire_ms: expires.get(key).copied(),
+        });
+    }
+
+    /// Adds `key`'s value, taking it: only collections are kept as they are (strings are copied
+    /// so their memory is freed here, on the thread that allocated it).
+    fn push_owned(&mut self, db: usize, key: &[u8], value: Value, expires: &Dict<i64>) {
+        match value {
+            Value::Str(_) | Value::Int(_) => self.push(db, key, &value, expires),
+            other => {
+                let key_range = self.copy(key);
+                self.entries.push(BatchEntry {
+                    db,
+                    key: key_range,
+                    value: BatchValue::Other(other),
+                    expire_ms: expires.get(key).copied(),
+                });
+            }
+        }
+    }
+
+    /// Moves every entry of `other` to the end of this chunk.
+    fn append(&mut self, other: &mut SnapshotBatch) {
+        let shift = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        let moved = |r: std::ops::Range<usize>| r.start + shift..r.end + shift;
+        self.entries
+            .extend(other.entries.drain(..).map(|e| BatchEntry {
+                key: moved(e.key),
+                value: match e.value {
+                    BatchValue::Str(r) => BatchValue::Str(moved(r)),
+                    other => other,
+                },
+                ..e
+            }));
+        other.bytes.clear();
     }
 }
 
@@ -50,8 +163,8 @@ pub(super) struct SnapshotState {
     cut: u32,
     /// Current database index → index at the cut (SWAPDB may run during the snapshot).
     db_map: Vec<usize>,
-    /// Items handed over by write hooks, waiting for the encoder.
-    handed: Vec<SnapshotItem>,
+    /// Entries handed over by write hooks, waiting for the encoder.
+    handed: SnapshotBatch,
     /// Databases emptied by FLUSHDB/FLUSHALL during the snapshot, with their index at the cut:
     /// their untouched entries still belong to the snapshot.
     flushed: Vec<(usize, Db)>,
@@ -62,8 +175,8 @@ pub(super) struct SnapshotState {
 
 impl SnapshotState {
     /// The overwrite hook: `old` was just replaced under `key` in `db`. If the walk has not
-    /// handed it over yet, it goes to the snapshot as it is: moved, where [`Keyspace::preserve`]
-    /// has to copy a value that stays in use.
+    /// handed it over yet, it goes to the snapshot without the copy [`Keyspace::preserve`] needs
+    /// for a value that stays in use.
     pub(super) fn hand_over_replaced(
         &mut self,
         db: usize,
@@ -72,12 +185,8 @@ impl SnapshotState {
         expires: &Dict<i64>,
     ) {
         if old.version <= self.cut {
-            self.handed.push(SnapshotItem {
-                db: self.db_map[db],
-                key: CompactBytes::new(key),
-                value: old.value,
-                expire_ms: expires.get(key).copied(),
-            });
+            self.handed
+                .push_owned(self.db_map[db], key, old.value, expires);
         }
     }
 }
@@ -136,8 +245,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         if let Some(e) = d.keys.get_mut(key) {
             if e.version <= snap.cut {
-                snap.handed
-                    .push(SnapshotItem::of(snap.db_map[db], key, e, &d.expires));
+                snap.handed.push(snap.db_map[db], key, &e.value, &d.expires);
                 e.version = self.epoch;
             }
         }
@@ -173,7 +281,7 @@ impl Keyspace {
                         .keys
                         .scan_mut_batch(cursor, 1024, Entry::prefetch, |k, e| {
                             if e.version <= cut {
-                                handed.push(SnapshotItem::of(orig, k, e, expires));
+                                handed.push(orig, k, &e.value, expires);
                                 e.version = epoch;
                             }
                         });
@@ -186,13 +294,25 @@ impl Keyspace {
         }
     }
 
-    /// Advances the snapshot by about `budget` entries: returns the items to encode and whether
-    /// the snapshot is complete (then it is finished and removed). `None` when no snapshot is
-    /// running (it was aborted): the caller must discard what it wrote.
-    pub fn snapshot_step(&mut self, id: u64, budget: usize) -> Option<(Vec<SnapshotItem>, bool)> {
+    /// Advances snapshot `id` by about `budget` entries, added to `items` (an empty chunk,
+    /// recycled by the consumer); returns whether the snapshot is complete (then it is finished
+    /// and removed). `None` when no snapshot is running (it was aborted): the caller must discard
+    /// what it wrote.
+    pub fn snapshot_step(
+        &mut self,
+        id: u64,
+        budget: usize,
+        items: &mut SnapshotBatch,
+    ) -> Option<bool> {
         let epoch = self.epoch;
         let snap = self.snapshot.as_mut().filter(|s| s.id == id)?;
-        let mut items = std::mem::take(&mut snap.handed);
+        if items.is_empty() {
+            // The usual case: the pending chunk is taken whole and the empty one left in its
+            // place.
+            std::mem::swap(items, &mut snap.handed);
+        } else {
+            items.append(&mut snap.handed);
+        }
         while items.len() < budget && snap.walk_db < self.dbs.len() {
             let cut = snap.cut;
             let orig = snap.db_map[snap.walk_db];
@@ -203,7 +323,7 @@ impl Keyspace {
                 .keys
                 .scan_mut_batch(snap.cursor, buckets, Entry::prefetch, |k, e| {
                     if e.version <= cut {
-                        items.push(SnapshotItem::of(orig, k, e, expires));
+                        items.push(orig, k, &e.value, expires);
                         e.version = epoch;
                     }
                 });
@@ -221,7 +341,7 @@ impl Keyspace {
             loop {
                 cursor = db.keys.scan(cursor, |k, e| {
                     if e.version <= cut {
-                        items.push(SnapshotItem::of(orig, k, e, &expires));
+                        items.push(orig, k, &e.value, &expires);
                     }
                 });
                 if cursor == 0 {
@@ -235,25 +355,54 @@ impl Keyspace {
         if done {
             self.snapshot = None;
         }
-        Some((items, done))
+        Some(done)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Keyspace, Value};
+    use super::super::{CompactBytes, Keyspace, Value};
+    use super::{ItemValue, SnapshotBatch};
     use std::collections::BTreeMap;
+
+    type Owned = (usize, Vec<u8>, Value, Option<i64>);
+
+    /// One step of snapshot `id`, as owned entries; and whether it completed.
+    fn step(ks: &mut Keyspace, id: u64, budget: usize) -> (Vec<Owned>, bool) {
+        let mut batch = SnapshotBatch::default();
+        let done = ks.snapshot_step(id, budget, &mut batch).unwrap();
+        let items = batch
+            .iter()
+            .map(|it| {
+                let value = match it.value {
+                    ItemValue::Str(s) => Value::Str(CompactBytes::new(s)),
+                    ItemValue::Value(v) => v.clone(),
+                };
+                (it.db, it.key.to_vec(), value, it.expire_ms)
+            })
+            .collect();
+        (items, done)
+    }
+
+    /// A value of the `i`th kind: small integers, and strings long enough to live on the heap.
+    fn value(i: i64) -> Value {
+        if i % 2 == 0 {
+            Value::Int(i)
+        } else {
+            Value::Str(CompactBytes::new(
+                format!("value-{i}-{}", "x".repeat(40)).as_bytes(),
+            ))
+        }
+    }
 
     fn collect(ks: &mut Keyspace, id: u64) -> BTreeMap<(usize, Vec<u8>), (Value, Option<i64>)> {
         let mut out = BTreeMap::new();
         loop {
-            let (items, done) = ks.snapshot_step(id, 7).unwrap();
-            for it in items {
+            let (items, done) = step(ks, id, 7);
+            for (db, key, value, expire_ms) in items {
                 assert!(
-                    out.insert((it.db, it.key.to_vec()), (it.value, it.expire_ms))
-                        .is_none(),
-                    "key handed over twice: {:?}",
-                    it.key
+                    out.insert((db, key.clone()), (value, expire_ms)).is_none(),
+                    "key handed over twice: {key:?}"
                 );
             }
             if done {
@@ -262,7 +411,11 @@ mod tests {
             // Writers keep going between chunks.
             for i in 0..5 {
                 let k = format!("k{}", (i * 37 + out.len()) % 300);
-                ks.set(0, k.as_bytes(), Value::Int(-1), false);
+                ks.set(0, k.as_bytes(), value(-1), false);
+                if let Some(Value::Str(_)) = ks.get_mut(0, format!("k{i}").as_bytes()) {
+                    // An in-place change (APPEND-like) goes through the copying hook.
+                    *ks.get_mut(0, format!("k{i}").as_bytes()).unwrap() = value(-3);
+                }
                 ks.delete(1, format!("k{}", i * 11 % 300).as_bytes());
                 ks.set(
                     0,
@@ -281,14 +434,14 @@ mod tests {
         for db in 0..2 {
             for i in 0..300 {
                 let k = format!("k{i}");
-                ks.set(db, k.as_bytes(), Value::Int(i), false);
+                ks.set(db, k.as_bytes(), value(i), false);
                 let mut exp = None;
                 if i % 10 == 0 {
                     let at = ks.now + 100_000 + i;
                     ks.set_expire(db, k.as_bytes(), at);
                     exp = Some(at);
                 }
-                expected.insert((db, k.into_bytes()), (Value::Int(i), exp));
+                expected.insert((db, k.into_bytes()), (value(i), exp));
             }
         }
         let (id, _) = ks.begin_snapshot().unwrap();
@@ -307,25 +460,22 @@ mod tests {
             ks.set(1, format!("b{i}").as_bytes(), Value::Int(i), false);
         }
         let (id, _) = ks.begin_snapshot().unwrap();
-        let (first, _) = ks.snapshot_step(id, 50).unwrap();
+        let (first, _) = step(&mut ks, id, 50);
         ks.flush_db(0);
         ks.swap_dbs(1, 2);
         ks.set(2, b"b0", Value::Int(999), false);
         let mut all: Vec<_> = first;
         loop {
-            let (items, done) = ks.snapshot_step(id, 50).unwrap();
+            let (items, done) = step(&mut ks, id, 50);
             all.extend(items);
             if done {
                 break;
             }
         }
-        let a = all.iter().filter(|i| i.db == 0).count();
-        let b = all.iter().filter(|i| i.db == 1).count();
+        let a = all.iter().filter(|i| i.0 == 0).count();
+        let b = all.iter().filter(|i| i.0 == 1).count();
         assert_eq!((a, b, all.len()), (200, 200, 400));
-        let b0 = all
-            .iter()
-            .find(|i| i.db == 1 && &i.key[..] == b"b0")
-            .unwrap();
-        assert_eq!(b0.value, Value::Int(0));
+        let b0 = all.iter().find(|i| i.0 == 1 && i.1 == b"b0").unwrap();
+        assert_eq!(b0.2, Value::Int(0));
     }
 }
