@@ -6,6 +6,7 @@ use crate::protocol::{ParseLimits, Parser};
 use crate::rdb::{self, Aux, Options, ReplAux, Writer};
 use crate::server::{ClientHandle, Push, Shared};
 use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -515,6 +516,40 @@ fn produce(shared: &Arc<Shared>, cfg: &crate::config::Config, mut members: Vec<M
     }
 }
 
+/// Writes every buffer of `out` (emptying it), as few system calls as the socket allows; returns
+/// the bytes written.
+async fn write_all_vectored(
+    stream: &mut TcpStream,
+    out: &mut VecDeque<Bytes>,
+) -> std::io::Result<usize> {
+    /// Buffers per system call (Linux accepts up to 1024).
+    const MAX_SLICES: usize = 64;
+    let mut written = 0;
+    while !out.is_empty() {
+        let slices: Vec<std::io::IoSlice<'_>> = out
+            .iter()
+            .take(MAX_SLICES)
+            .map(|b| std::io::IoSlice::new(b))
+            .collect();
+        let mut n = stream.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        written += n;
+        while n > 0 {
+            let Some(front) = out.front_mut() else { break };
+            if n >= front.len() {
+                n -= front.len();
+                out.pop_front();
+            } else {
+                bytes::Buf::advance(front, n);
+                n = 0;
+            }
+        }
+    }
+    Ok(written)
+}
+
 /// Forwards the stream and reads ACKs until the connection ends.
 async fn stream_loop(
     shared: &Arc<Shared>,
@@ -525,7 +560,9 @@ async fn stream_loop(
 ) -> Result<(), String> {
     let mut parser = Parser::new(ParseLimits::default());
     let mut rbuf = BytesMut::with_capacity(1024);
-    let mut out = Vec::with_capacity(64 * 1024);
+    // The stream's buffers as the master produced them, shared with the backlog and every other
+    // replica: written with vectored writes, never copied per replica.
+    let mut out: VecDeque<Bytes> = VecDeque::new();
     let mut last_ack = Instant::now();
     loop {
         let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
@@ -533,11 +570,9 @@ async fn stream_loop(
             // A replica that stops reading blocks this write; the output-buffer limit (checked
             // by the cron against what is still queued) kills it and ends the wait.
             tokio::select! {
-                r = stream.write_all(&out) => r.map_err(|e| e.to_string())?,
+                r = write_all_vectored(stream, &mut out) => shared.count_repl_output(r.map_err(|e| e.to_string())?),
                 _ = handle.killed() => return Err("killed".into()),
             }
-            shared.count_repl_output(out.len());
-            out.clear();
         }
         let until_timeout = timeout.saturating_sub(last_ack.elapsed());
         tokio::select! {
@@ -563,7 +598,7 @@ async fn stream_loop(
                 let mut take = |m: Push| {
                     let (Push::Data(b) | Push::Unblocked(b)) = m;
                     handle.dequeued(b.len());
-                    out.extend_from_slice(&b);
+                    out.push_back(b);
                 };
                 match msg {
                     Some(m) => take(m),
