@@ -760,3 +760,20 @@ pub fn read_until_end_marker(sub: &mut Raw) -> Vec<String> {
     }
     t
 }
+
+/// Replication traffic is counted apart from client traffic, as Redis 7.0 does: the replica read
+/// what its master counts as sent (the handshake replies aside), a full sync's worth at least.
+pub fn assert_repl_traffic_counted(
+    master: &mut redis::Connection,
+    replica: &mut redis::Connection,
+) {
+    let bytes = |c: &mut redis::Connection, f: &str| -> u64 {
+        info_field(c, "stats", f).unwrap().parse().unwrap()
+    };
+    let sent = bytes(master, "total_net_repl_output_bytes");
+    let read = bytes(replica, "total_net_repl_input_bytes");
+    assert!(
+        read > 100_000 && read <= sent,
+        "replica read {read}, master sent {sent}"
+    );
+}
