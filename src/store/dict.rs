@@ -467,7 +467,10 @@ impl<V> Dict<V> {
                 prefetch_addr(link as *const Link<V> as *const u8);
             }
             if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_NODE) {
-                prefetch_addr(&**node as *const Node<V> as *const u8);
+                // A node is not line-aligned: its end may sit on the next cache line.
+                let start = &**node as *const Node<V> as *const u8;
+                prefetch_addr(start);
+                prefetch_addr(start.wrapping_add(std::mem::size_of::<Node<V>>() - 1));
             }
             if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_VALUE) {
                 prefetch_value(&node.value);

@@ -81,8 +81,11 @@ impl Entry {
     /// Starts loading what the value keeps on the heap, ahead of a walk reaching the entry.
     pub fn prefetch(&self) {
         if let Value::Str(s) = &self.value {
-            if s.heap_size() > 0 {
+            let n = s.heap_size();
+            if n > 0 {
+                // Values of up to ~two lines are read whole by the copy that follows.
                 dict::prefetch_addr(s.as_ptr());
+                dict::prefetch_addr(s.as_ptr().wrapping_add(n.min(128) - 1));
             }
         }
     }
