@@ -95,6 +95,16 @@ pub fn prefetch_addr(addr: *const u8) {
     let _ = addr;
 }
 
+/// Prefetches a whole node. Nodes are only 16-byte aligned, so half of them straddle two cache
+/// lines, and the key (read by every lookup) is laid out after the value: fetching only the
+/// first line would leave the key a miss for those.
+#[inline(always)]
+fn prefetch_node<V>(node: &Node<V>) {
+    let start = node as *const Node<V> as *const u8;
+    prefetch_addr(start);
+    prefetch_addr(start.wrapping_add(std::mem::size_of::<Node<V>>() - 1));
+}
+
 impl<V> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
@@ -255,7 +265,7 @@ impl<V> Dict<V> {
             let slot = &t.buckets[(h & t.mask()) as usize];
             match (level, slot) {
                 (0, _) => prefetch_addr(slot as *const Link<V> as *const u8),
-                (1, Some(node)) => prefetch_addr(&**node as *const Node<V> as *const u8),
+                (1, Some(node)) => prefetch_node(node),
                 (_, Some(node)) if node.key.heap_size() > 0 => prefetch_addr(node.key.as_ptr()),
                 _ => {}
             }
@@ -467,10 +477,7 @@ impl<V> Dict<V> {
                 prefetch_addr(link as *const Link<V> as *const u8);
             }
             if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_NODE) {
-                // A node is not line-aligned: its end may sit on the next cache line.
-                let start = &**node as *const Node<V> as *const u8;
-                prefetch_addr(start);
-                prefetch_addr(start.wrapping_add(std::mem::size_of::<Node<V>>() - 1));
+                prefetch_node(node);
             }
             if let Some(Some(node)) = head(&self.tables, &slots, i + AHEAD_VALUE) {
                 prefetch_value(&node.value);
