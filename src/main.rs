@@ -3,6 +3,11 @@
 
 use clap::{Arg, ArgAction, Command};
 
+/// Counted, so INFO `used_memory` and `maxmemory` see what the dataset takes.
+#[global_allocator]
+static ALLOCATOR: resplica::server::memory::CountingAllocator =
+    resplica::server::memory::CountingAllocator;
+
 /// The usage text, in the shape redis-server prints.
 const USAGE: &str = "Usage: resplica [/path/to/redis.conf] [options] [-]
        resplica - (read config from stdin)

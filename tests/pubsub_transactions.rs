@@ -443,3 +443,36 @@ fn new_key_events_match_redis() {
     assert_eq!(ours, real, "transcripts differ (left: ours, right: Redis)");
     assert!(real.iter().any(|l| l.contains("__keyevent@1__:new")));
 }
+
+#[test]
+fn messages_queued_for_a_slow_subscriber_cost_their_size() {
+    // A subscriber that stops reading: what waits for it must cost about the messages' bytes
+    // (each message used to pin a 16 KiB reply buffer, 250 times its size).
+    let s = Server::start(&[]);
+    let mut stalled = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    stalled.write_all(b"SUBSCRIBE ch\r\n").unwrap();
+    let mut ack = [0u8; 64];
+    let _ = stalled.read(&mut ack).unwrap();
+    let mut c = s.conn();
+    let used = |c: &mut redis::Connection| -> u64 {
+        info_field(c, "memory", "used_memory")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = used(&mut c);
+    for _ in 0..20 {
+        let mut p = redis::pipe();
+        for i in 0..5000 {
+            p.publish("ch", format!("message {i:08}")).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+    let grown = used(&mut c).saturating_sub(before);
+    // 100k messages of ~45 bytes on the wire: a few MB, whatever the kernel buffers took.
+    assert!(
+        grown < 20_000_000,
+        "100k queued messages took {grown} bytes"
+    );
+    drop(stalled);
+}

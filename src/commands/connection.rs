@@ -579,7 +579,7 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             };
             match u64::try_from(id).ok().and_then(|id| ctx.blocked.remove(id)) {
                 Some(waiter) => {
-                    let mut out = crate::protocol::Out::new(waiter.resp);
+                    let mut out = crate::protocol::Out::with_capacity(waiter.resp, 64);
                     if as_error {
                         out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
                     } else {

@@ -187,6 +187,50 @@ pub fn publish_expired(
     }
 }
 
+/// Before a command runs with `maxmemory` set, evicts keys while the memory in use (less what is
+/// queued for replicas, as Redis counts it) is over the limit, announcing each eviction as Redis
+/// does (`evicted` event, a DEL to replicas). True when still over the limit because nothing
+/// could be evicted (`noeviction`, or no candidate left).
+fn over_memory_after_evicting(ctx: &mut Ctx, limit: crate::server::MemoryLimit) -> bool {
+    /// Evictions per command at most: past that the command runs and the next one continues
+    /// (Redis bounds each eviction round by time the same way).
+    const MAX_EVICTIONS: usize = 10_000;
+    let used = |repl: &crate::replication::Replication| {
+        crate::server::memory::used().saturating_sub(repl.replica_buffers())
+    };
+    for _ in 0..MAX_EVICTIONS {
+        if used(ctx.repl) <= limit.bytes {
+            return false;
+        }
+        let Some((db, key)) = ctx.ks.evict_one(limit.policy, limit.samples) else {
+            return true;
+        };
+        notify_keyspace_event(ctx.shared, ctx.pubsub, db, b'e', "evicted", &key);
+        ctx.repl
+            .push(db, vec![Bytes::from_static(b"DEL"), Bytes::from(key)]);
+        ctx.repl.flush_unit();
+    }
+    false
+}
+
+/// Whether a command is refused when memory is over `maxmemory`: the ones flagged `denyoom`,
+/// and EXEC of a transaction that queued one.
+fn denied_on_oom(ctx: &Ctx, spec: &table::CommandSpec) -> bool {
+    let denies = |name: &[u8]| {
+        ctx.shared
+            .commands
+            .lookup(name)
+            .is_some_and(|s| s.flags & flags::DENYOOM != 0)
+    };
+    spec.flags & flags::DENYOOM != 0
+        || (spec.name == "exec"
+            && ctx
+                .client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queued.iter().any(|args| denies(&args[0]))))
+}
+
 /// Writes what a blocked client receives when its time is up.
 pub fn write_timeout_reply(out: &mut Out, reply: TimeoutReply) {
     match reply {
@@ -240,7 +284,7 @@ pub fn serve_blocked(core: &mut Core, shared: &Shared) {
                 };
                 let mut state = ClientState::new(waiter.handle.clone(), true);
                 state.db = waiter.db;
-                let mut out = Out::new(waiter.resp);
+                let mut out = Out::with_capacity(waiter.resp, 256);
                 let mut ctx = Ctx::new(core, &mut state, shared, &mut out);
                 call(&mut ctx, &waiter.args);
                 if state.blocked.is_some() {
@@ -452,6 +496,19 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.intro.count_error(&msg);
         ctx.out.error(&msg);
         return None;
+    }
+    if !ctx.client.in_exec && ctx.client.kind != crate::server::ClientKind::Master {
+        if let Some(limit) = ctx.shared.hot.memory_limit() {
+            let ignored = limit.ignored_on_replica && ctx.repl.master.is_some();
+            if !ignored && over_memory_after_evicting(ctx, limit) && denied_on_oom(ctx, spec) {
+                let msg = "OOM command not allowed when used memory > 'maxmemory'.";
+                flag_multi_error(ctx);
+                ctx.intro.count_error(msg);
+                ctx.intro.stat(spec).rejected_calls += 1;
+                ctx.out.error(msg);
+                return None;
+            }
+        }
     }
     if ctx.client.multi.is_some() && !transactions::runs_inside_multi(spec.name) {
         if spec.flags & flags::NO_MULTI != 0 {

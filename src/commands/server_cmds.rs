@@ -288,22 +288,32 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("clients_in_timeout_table", 0);
         }
         "memory" => {
-            let rss = crate::server::used_memory();
+            use crate::server::memory;
+            let (used, rss, peak) = (memory::used(), memory::rss(), memory::note_peak());
+            let percent = |part: u64, whole: u64| {
+                format!("{:.2}%", part as f64 * 100.0 / whole.max(1) as f64)
+            };
+            let replica_buffers = ctx.repl.replica_buffers();
+            let backlog = ctx.repl.backlog.as_ref().map_or(0, |b| b.capacity() as u64);
+            let overhead = replica_buffers + backlog;
             let maxmemory = cfg.int("maxmemory") as u64;
             let total_mem = total_system_memory();
             s.push_str("# Memory\r\n");
-            field!("used_memory", rss);
-            field!("used_memory_human", human_bytes(rss));
+            field!("used_memory", used);
+            field!("used_memory_human", human_bytes(used));
             field!("used_memory_rss", rss);
             field!("used_memory_rss_human", human_bytes(rss));
-            field!("used_memory_peak", rss);
-            field!("used_memory_peak_human", human_bytes(rss));
-            field!("used_memory_peak_perc", "100.00%");
-            field!("used_memory_overhead", 0);
+            field!("used_memory_peak", peak);
+            field!("used_memory_peak_human", human_bytes(peak));
+            field!("used_memory_peak_perc", percent(used, peak));
+            field!("used_memory_overhead", overhead);
             field!("used_memory_startup", 0);
-            field!("used_memory_dataset", rss);
-            field!("used_memory_dataset_perc", "100.00%");
-            field!("allocator_allocated", rss);
+            field!("used_memory_dataset", used.saturating_sub(overhead));
+            field!(
+                "used_memory_dataset_perc",
+                percent(used.saturating_sub(overhead), used)
+            );
+            field!("allocator_allocated", used);
             field!("allocator_active", rss);
             field!("allocator_resident", rss);
             field!("total_system_memory", total_mem);
@@ -324,18 +334,20 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("maxmemory", maxmemory);
             field!("maxmemory_human", human_bytes(maxmemory));
             field!("maxmemory_policy", cfg.get("maxmemory-policy"));
-            field!("allocator_frag_ratio", "1.00");
-            field!("allocator_frag_bytes", 0);
+            let frag = format!("{:.2}", rss as f64 / used.max(1) as f64);
+            let frag_bytes = rss as i64 - used as i64;
+            field!("allocator_frag_ratio", frag);
+            field!("allocator_frag_bytes", frag_bytes);
             field!("allocator_rss_ratio", "1.00");
             field!("allocator_rss_bytes", 0);
             field!("rss_overhead_ratio", "1.00");
             field!("rss_overhead_bytes", 0);
-            field!("mem_fragmentation_ratio", "1.00");
-            field!("mem_fragmentation_bytes", 0);
-            field!("mem_not_counted_for_evict", 0);
-            field!("mem_replication_backlog", 0);
-            field!("mem_total_replication_buffers", 0);
-            field!("mem_clients_slaves", 0);
+            field!("mem_fragmentation_ratio", frag);
+            field!("mem_fragmentation_bytes", frag_bytes);
+            field!("mem_not_counted_for_evict", replica_buffers);
+            field!("mem_replication_backlog", backlog);
+            field!("mem_total_replication_buffers", replica_buffers + backlog);
+            field!("mem_clients_slaves", replica_buffers);
             field!("mem_clients_normal", 0);
             field!("mem_cluster_links", 0);
             field!("mem_aof_buffer", 0);
@@ -429,7 +441,7 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             );
             field!("expired_time_cap_reached_count", 0);
             field!("expire_cycle_cpu_milliseconds", 0);
-            field!("evicted_keys", 0);
+            field!("evicted_keys", ks.evicted);
             field!("evicted_clients", 0);
             field!("total_eviction_exceeded_time", 0);
             field!("current_eviction_exceeded_time", 0);

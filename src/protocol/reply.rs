@@ -35,10 +35,17 @@ fn put_int_line(buf: &mut BytesMut, prefix: u8, v: i64) {
 }
 
 impl Out {
-    /// An empty output speaking `resp`.
+    /// An empty output speaking `resp`, sized for a connection's batch of replies.
     pub fn new(resp: Resp) -> Self {
+        Self::with_capacity(resp, 16 * 1024)
+    }
+
+    /// An output for one message of about `capacity` bytes that will be frozen and queued (a
+    /// pub/sub message, an unblocked client's reply): the frozen bytes keep the whole
+    /// allocation alive while queued, so it must not be a batch-sized buffer.
+    pub fn with_capacity(resp: Resp, capacity: usize) -> Self {
         Out {
-            buf: BytesMut::with_capacity(16 * 1024),
+            buf: BytesMut::with_capacity(capacity),
             resp,
         }
     }

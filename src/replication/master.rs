@@ -478,7 +478,7 @@ fn produce(shared: &Arc<Shared>, cfg: &crate::config::Config, mut members: Vec<M
     };
     let outcome: Result<(), String> = (|| {
         let aux = Aux {
-            used_mem: crate::server::used_memory(),
+            used_mem: crate::server::memory::used(),
             repl: Some(ReplAux {
                 stream_db: 0,
                 id: replid,
@@ -570,7 +570,12 @@ async fn stream_loop(
             // A replica that stops reading blocks this write; the output-buffer limit (checked
             // by the cron against what is still queued) kills it and ends the wait.
             tokio::select! {
-                r = write_all_vectored(stream, &mut out) => shared.count_repl_output(r.map_err(|e| e.to_string())?),
+                r = write_all_vectored(stream, &mut out) => {
+                    let written = r.map_err(|e| e.to_string())?;
+                    // Queued until written: output limits and maxmemory see every byte held.
+                    handle.dequeued(written);
+                    shared.count_repl_output(written);
+                }
                 _ = handle.killed() => return Err("killed".into()),
             }
         }
@@ -597,7 +602,6 @@ async fn stream_loop(
             msg = push_rx.recv(), if !wait_first_ack => {
                 let mut take = |m: Push| {
                     let (Push::Data(b) | Push::Unblocked(b)) = m;
-                    handle.dequeued(b.len());
                     out.push_back(b);
                 };
                 match msg {

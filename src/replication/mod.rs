@@ -255,6 +255,12 @@ impl Replication {
         }
     }
 
+    /// Bytes queued for replicas (INFO `mem_clients_slaves`): memory that, as in Redis, does not
+    /// count against `maxmemory`, or a slow replica would make the master evict its dataset.
+    pub fn replica_buffers(&self) -> u64 {
+        self.replicas.iter().map(|r| r.handle.queued() as u64).sum()
+    }
+
     /// Updates the write-rate estimate behind `repl_backlog_covers_ms` (called by the cron, so
     /// the per-write path reads no clock).
     pub fn tick_rate(&mut self) {

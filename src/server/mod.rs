@@ -5,6 +5,7 @@ mod blocking;
 mod client;
 mod connection;
 pub mod introspection;
+pub mod memory;
 pub mod metrics;
 pub mod persistence;
 pub mod pubsub;
@@ -82,12 +83,40 @@ pub struct HotSettings {
     /// The access-tracking policy: 0 for LRU, else an LFU flag bit with `lfu-log-factor` and
     /// `lfu-decay-time` (31 bits each).
     access_policy: AtomicI64,
+    /// `maxmemory` in bytes (0: no limit).
+    maxmemory: AtomicU64,
+    /// `maxmemory-policy` (the config's spelling, parsed once per change).
+    maxmemory_policy: Mutex<crate::store::evict::EvictionPolicy>,
+    /// `maxmemory-samples`.
+    maxmemory_samples: AtomicI64,
+    /// `replica-ignore-maxmemory`.
+    replica_ignore_maxmemory: AtomicBool,
+}
+
+/// The memory limit in force, read before each command when `maxmemory` is set.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryLimit {
+    pub bytes: u64,
+    pub policy: crate::store::evict::EvictionPolicy,
+    pub samples: usize,
+    pub ignored_on_replica: bool,
 }
 
 /// Marks an LFU policy in `HotSettings::access_policy`.
 const LFU_FLAG: i64 = 1 << 62;
 
 impl HotSettings {
+    /// The `maxmemory` limit, or `None` when there is none (the usual case: one atomic load).
+    pub fn memory_limit(&self) -> Option<MemoryLimit> {
+        let bytes = self.maxmemory.load(Ordering::Relaxed);
+        (bytes > 0).then(|| MemoryLimit {
+            bytes,
+            policy: *relock(self.maxmemory_policy.lock()),
+            samples: self.maxmemory_samples.load(Ordering::Relaxed).max(1) as usize,
+            ignored_on_replica: self.replica_ignore_maxmemory.load(Ordering::Relaxed),
+        })
+    }
+
     /// How keys' access fields are maintained (LRU clock or LFU counter).
     pub fn access_policy(&self) -> crate::store::access::AccessPolicy {
         let v = self.access_policy.load(Ordering::Relaxed);
@@ -127,6 +156,14 @@ impl HotSettings {
             0
         };
         self.access_policy.store(policy, Ordering::Relaxed);
+        self.maxmemory
+            .store(cfg.int("maxmemory").max(0) as u64, Ordering::Relaxed);
+        *relock(self.maxmemory_policy.lock()) =
+            crate::store::evict::EvictionPolicy::parse(cfg.get("maxmemory-policy"));
+        self.maxmemory_samples
+            .store(cfg.int("maxmemory-samples"), Ordering::Relaxed);
+        self.replica_ignore_maxmemory
+            .store(cfg.bool("replica-ignore-maxmemory"), Ordering::Relaxed);
         let names = [
             "hash-max-listpack-entries",
             "hash-max-listpack-value",
@@ -466,18 +503,6 @@ impl Shared {
             self.unpaused.notify_waiters();
         }
     }
-}
-
-/// Resident memory of the process in bytes (INFO used_memory, the RDB `used-mem` field).
-pub fn used_memory() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u64>().ok())
-        })
-        .map_or(0, |pages| pages * 4096)
 }
 
 /// `n` random lowercase hex characters (run ids, replication ids).

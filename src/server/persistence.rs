@@ -256,7 +256,7 @@ fn write_file(
         let mut w =
             Writer::new(BufWriter::with_capacity(1 << 20, file), opts).with_list_fill(list_fill);
         w.header(&Aux {
-            used_mem: super::used_memory(),
+            used_mem: super::memory::used(),
             repl,
             ..Aux::default()
         })?;

@@ -36,7 +36,8 @@ pub struct PubSub {
 }
 
 fn encode(resp: Resp, parts: &[&[u8]]) -> Bytes {
-    let mut out = Out::new(resp);
+    let size = 16 + parts.iter().map(|p| p.len() + 16).sum::<usize>();
+    let mut out = Out::with_capacity(resp, size);
     out.push(parts.len());
     for p in parts {
         out.bulk(p);

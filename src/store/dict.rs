@@ -492,6 +492,50 @@ impl<V> Dict<V> {
         cursor
     }
 
+    /// Up to `n` entries from consecutive buckets starting at a random one, as Redis's
+    /// `dictGetSomeKeys` samples for eviction: one random position and a sequential walk, far
+    /// cheaper than `n` random picks, at the price of some correlation between the samples.
+    pub fn sample_some(&self, n: usize, rng: &mut impl Rng, mut f: impl FnMut(&[u8], &V)) {
+        if self.is_empty() || n == 0 {
+            return;
+        }
+        if self.is_rehashing() {
+            for _ in 0..n {
+                if let Some((k, v)) = self.random_entry(rng) {
+                    f(k, v);
+                }
+            }
+            return;
+        }
+        let buckets = &self.tables[0].buckets;
+        let mut at = rng.gen_range(0..buckets.len());
+        // The first `n` non-empty buckets from there (a sparse table, after many deletions, ends
+        // the walk after a bounded run of empty ones); their nodes are prefetched together so
+        // the misses overlap, then visited.
+        let mut heads: Vec<&Node<V>> = Vec::with_capacity(n);
+        let mut empty_run = 0;
+        while heads.len() < n && empty_run < n * 10 && empty_run < buckets.len() {
+            match &buckets[at] {
+                Some(node) => {
+                    prefetch_node(node);
+                    heads.push(node);
+                    empty_run = 0;
+                }
+                None => empty_run += 1,
+            }
+            at = (at + 1) & (buckets.len() - 1);
+        }
+        let mut seen = 0;
+        for head in heads {
+            let mut node = Some(head);
+            while let Some(nd) = node.filter(|_| seen < n) {
+                f(&nd.key, &nd.value);
+                seen += 1;
+                node = nd.next.as_deref();
+            }
+        }
+    }
+
     /// A random non-empty bucket as (table, bucket), or `None` when empty. As Redis's
     /// `dictGetFairRandomKey` does, it walks consecutive buckets from a random start, collects
     /// up to `FAIR_SAMPLE` non-empty ones and picks one of them: a sequential walk costs a few

@@ -7,6 +7,7 @@
 pub mod access;
 mod compact;
 mod dict;
+pub mod evict;
 mod expire;
 pub mod glob;
 mod hash;
@@ -116,6 +117,8 @@ pub struct KeyspaceStats {
     pub misses: u64,
     pub expired: u64,
     pub expired_stale_perc: f64,
+    /// Keys removed to stay under `maxmemory` (INFO `evicted_keys`).
+    pub evicted: u64,
 }
 
 /// All databases plus the write epoch and counters.
@@ -149,6 +152,8 @@ pub struct Keyspace {
     /// Source of snapshot ids.
     next_snapshot_id: u64,
     rng: SmallRng,
+    /// Eviction candidates kept between evictions.
+    eviction: evict::EvictionPool,
     /// How `Entry::access` is maintained (set before each command from the config).
     pub access_policy: access::AccessPolicy,
 }
@@ -171,6 +176,7 @@ impl Keyspace {
             snapshot: None,
             next_snapshot_id: 0,
             rng: SmallRng::from_entropy(),
+            eviction: evict::EvictionPool::default(),
             access_policy: access::AccessPolicy::default(),
         }
     }
