@@ -512,6 +512,35 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
             v.prefetch_member(member, level);
         }
     }
+    // ZADD key score member: the tree leaves the update moves the member between (found
+    // through the member's current score, now cached), by runs of one sorted set.
+    let mut run: Option<(&[u8], &Value)> = None;
+    let mut updates: Vec<(&[u8], f64)> = Vec::new();
+    for args in batch {
+        let [name, key, score, member] = &args[..] else {
+            continue;
+        };
+        if !name.eq_ignore_ascii_case(b"zadd") {
+            continue;
+        }
+        let Some(score) = std::str::from_utf8(score)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        if run.is_none_or(|(k, _)| k != &key[..]) {
+            if let Some((_, Value::ZSet(z))) = run {
+                z.prefetch_updates(&updates);
+            }
+            updates.clear();
+            run = ks.value_for_prefetch(db, key).map(|v| (&key[..], v));
+        }
+        updates.push((member, score));
+    }
+    if let Some((_, Value::ZSet(z))) = run {
+        z.prefetch_updates(&updates);
+    }
 }
 
 /// What a command of a batch will look up inside a collection.

@@ -46,7 +46,7 @@ fn upsert_skip(
             match decide(Some(old)) {
                 Some(score) if score != old => {
                     *cur = score;
-                    if let Some(m) = tree.remove(old, member) {
+                    if let Some(m) = tree.remove_known(old, member) {
                         tree.insert(score, m);
                     }
                 }
@@ -240,6 +240,30 @@ impl ZSet {
         }
     }
 
+    /// Starts loading what the ZADDs `updates` (member, new score) of a pipelined batch will
+    /// touch in the tree: the leaves the member leaves and enters, then the members there that
+    /// share its scores (compared on ties). The member lookups must have been prefetched first
+    /// (see [`Self::prefetch`]), as they give the current scores.
+    pub fn prefetch_updates(&self, updates: &[(&[u8], f64)]) {
+        let Repr::Skip { dict, tree } = &self.repr else {
+            return;
+        };
+        let mut hints = Vec::with_capacity(updates.len() * 2);
+        for &(_, score) in updates {
+            hints.push((tree.prefetch_leaf(score), score));
+        }
+        for &(member, score) in updates {
+            if let Some(&old) = dict.get(member) {
+                if old != score {
+                    hints.push((tree.prefetch_leaf(old), old));
+                }
+            }
+        }
+        for (hint, score) in &hints {
+            hint.prefetch_ties(*score);
+        }
+    }
+
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
@@ -345,7 +369,7 @@ impl ZSet {
             }
             Repr::Skip { dict, tree } => {
                 let (_, s) = dict.remove(member)?;
-                tree.remove(s, member);
+                tree.remove_known(s, member);
                 Some(s)
             }
         }
