@@ -2,10 +2,10 @@
 //!
 //! The parser keeps its position inside a partially received multibulk request, so a huge
 //! request arriving in many reads is scanned once (no quadratic rescans). Arguments of a complete
-//! request are zero-copy slices of one frozen buffer.
+//! request are zero-copy slices of the read buffer.
 
 use crate::num::parse_i64;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Longest inline request or `*`/`$` header line Redis accepts (PROTO_INLINE_MAX_SIZE).
 const MAX_INLINE: usize = 64 * 1024;
@@ -88,15 +88,30 @@ impl Parser {
     /// Takes the next complete request from `buf`. `Ok(None)` means more bytes are needed.
     /// An empty argument vector is never returned: empty lines and `*0` are skipped.
     pub fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut args = Vec::new();
+        Ok(self.next_into(buf, &mut args)?.then_some(args))
+    }
+
+    /// [`Parser::next`] into a caller's (empty) vector, so a connection can reuse one vector per
+    /// pipelined request instead of allocating it; `Ok(false)` means more bytes are needed.
+    pub fn next_into(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         loop {
             if self.pending.is_none() {
                 if buf.is_empty() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 if buf[0] != b'*' {
                     match self.inline(buf)? {
                         Some(args) if args.is_empty() => continue,
-                        other => return Ok(other),
+                        Some(args) => {
+                            out.extend(args);
+                            return Ok(true);
+                        }
+                        None => return Ok(false),
                     }
                 }
                 // Redis ends the count at the first '\r' and skips one more byte, whatever it is.
@@ -104,10 +119,10 @@ impl Parser {
                     if buf.len() > MAX_INLINE {
                         return proto_err("too big mbulk count string");
                     }
-                    return Ok(None);
+                    return Ok(false);
                 };
                 if end + 1 >= buf.len() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 let n = match parse_i64(&buf[1..end]) {
                     Some(n) if n <= i32::MAX as i64 => n,
@@ -128,14 +143,18 @@ impl Parser {
                     bulk_len: None,
                 });
             }
-            return self.multibulk(buf);
+            return self.multibulk(buf, out);
         }
     }
 
-    fn multibulk(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         let max_bulk = self.limits.max_bulk_len;
         let Some(p) = self.pending.as_mut() else {
-            return Ok(None);
+            return Ok(false);
         };
         while self.ranges.len() < p.expected {
             let len = match p.bulk_len {
@@ -146,10 +165,10 @@ impl Parser {
                         if buf.len().saturating_sub(p.pos) > MAX_INLINE {
                             return proto_err("too big bulk count string");
                         }
-                        return Ok(None);
+                        return Ok(false);
                     };
                     if end + 1 >= buf.len() {
-                        return Ok(None);
+                        return Ok(false);
                     }
                     if buf[p.pos] != b'$' {
                         let got = buf[p.pos] as char;
@@ -166,22 +185,26 @@ impl Parser {
             };
             if buf.len() < p.pos + len + 2 {
                 buf.reserve(p.pos + len + 2 - buf.len());
-                return Ok(None);
+                return Ok(false);
             }
             self.ranges.push((p.pos, p.pos + len));
             p.pos += len + 2;
             p.bulk_len = None;
         }
         let Some(p) = self.pending.take() else {
-            return Ok(None);
+            return Ok(false);
         };
-        let frame = buf.split_to(p.pos).freeze();
-        Ok(Some(
-            self.ranges
-                .iter()
-                .map(|&(s, e)| frame.slice(s..e))
-                .collect(),
-        ))
+        // Each argument is split straight off the buffer (one reference count each), with no
+        // frame for the whole request to count and drop as well.
+        out.reserve(self.ranges.len());
+        let mut taken = 0;
+        for &(s, e) in &self.ranges {
+            buf.advance(s - taken);
+            out.push(buf.split_to(e - s).freeze());
+            taken = e;
+        }
+        buf.advance(p.pos - taken);
+        Ok(true)
     }
 
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {

@@ -105,6 +105,7 @@ async fn serve(
         out: Out::default(),
         shared: shared.clone(),
         pending: VecDeque::new(),
+        spare: Vec::new(),
     };
     if let Err(reason) = conn.run(stream, push_rx).await {
         debug!("Client id={id} addr={addr} closed: {reason}");
@@ -132,6 +133,9 @@ struct Connection {
     shared: Arc<Shared>,
     /// Parsed requests not executed yet (the rest of a batch after a blocking command).
     pending: VecDeque<Vec<Bytes>>,
+    /// Emptied argument vectors of executed requests, reused by the parser so a pipelined
+    /// request costs no allocation of its own.
+    spare: Vec<Vec<Bytes>>,
 }
 
 impl Connection {
@@ -163,9 +167,13 @@ impl Connection {
                         capped = true;
                         break;
                     }
-                    match parser.next(&mut rbuf) {
-                        Ok(Some(args)) => self.pending.push_back(args),
-                        Ok(None) => break,
+                    let mut args = self.spare.pop().unwrap_or_default();
+                    match parser.next_into(&mut rbuf, &mut args) {
+                        Ok(true) => self.pending.push_back(args),
+                        Ok(false) => {
+                            self.spare.push(args);
+                            break;
+                        }
                         Err(e) => {
                             protocol_error = Some(e);
                             break;
@@ -426,6 +434,7 @@ impl Connection {
                     self.pending.clear();
                     break;
                 }
+                recycle(&mut self.spare, args);
             }
             core.repl.flush_outbox();
         }
@@ -450,6 +459,18 @@ impl Connection {
         if self.state.shutdown_requested {
             shared.request_shutdown();
         }
+    }
+}
+
+/// Most emptied argument vectors a connection keeps (at most 8 KiB of them at 16 arguments).
+const MAX_SPARE: usize = 64;
+
+/// Keeps an executed request's argument vector for the next one, unless it is unusually large
+/// (a long MSET's) or enough are kept already.
+fn recycle(spare: &mut Vec<Vec<Bytes>>, mut args: Vec<Bytes>) {
+    if args.capacity() <= 16 && spare.len() < MAX_SPARE {
+        args.clear();
+        spare.push(args);
     }
 }
 
