@@ -131,7 +131,7 @@ fn bench_collections(c: &mut Criterion) {
                 let mut sum = 0u64;
                 for batch in order.chunks(32) {
                     if prefetch {
-                        for level in 0..3 {
+                        for level in 0..4 {
                             for &i in batch {
                                 d.prefetch(&members[i], level);
                             }

@@ -528,7 +528,7 @@ fn prefetch_keys(ks: &crate::store::Keyspace, db: usize, batch: &[Vec<Bytes>]) {
             }
         }
     }
-    for level in 0..3 {
+    for level in 0..4 {
         for (v, member) in &targets {
             v.prefetch_member(member, level);
         }
