@@ -61,7 +61,10 @@ impl EvictionPool {
         if c.len() == POOL_SIZE && score <= c[0].0 {
             return;
         }
-        if c.iter().any(|(_, d, k)| *d == db && k == key) {
+        // A key sampled again: compare lengths and last bytes before whole keys (keys of one
+        // shape, `user:000123`, share their length and prefix).
+        let same = |k: &[u8]| k.len() == key.len() && k.last() == key.last() && k == key;
+        if c.iter().any(|(_, d, k)| *d == db && same(k)) {
             return;
         }
         let at = c.partition_point(|(s, _, _)| *s < score);
