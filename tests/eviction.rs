@@ -256,3 +256,22 @@ fn evictions_are_announced_to_subscribers() {
         );
     }
 }
+
+#[test]
+fn exec_over_maxmemory_discards_the_transaction_like_redis() {
+    // Memory runs out between queuing a write and EXEC: Redis's execCommandAbort reply, and the
+    // transaction is gone (checked against redis-server 7.0.15).
+    let s = Server::start(&[]);
+    let (mut a, mut b) = (Raw::connect(s.port), Raw::connect(s.port));
+    assert_eq!(show(&a.call(&["MULTI"]).value), "+OK");
+    assert_eq!(show(&a.call(&["SET", "k", "v"]).value), "+QUEUED");
+    assert_eq!(
+        show(&b.call(&["CONFIG", "SET", "maxmemory", "1"]).value),
+        "+OK"
+    );
+    assert_eq!(
+        show(&a.call(&["EXEC"]).value),
+        format!("-EXECABORT Transaction discarded because of: {OOM}")
+    );
+    assert_eq!(show(&a.call(&["EXEC"]).value), "-ERR EXEC without MULTI");
+}

@@ -502,10 +502,14 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
             let ignored = limit.ignored_on_replica && ctx.repl.master.is_some();
             if !ignored && over_memory_after_evicting(ctx, limit) && denied_on_oom(ctx, spec) {
                 let msg = "OOM command not allowed when used memory > 'maxmemory'.";
-                flag_multi_error(ctx);
                 ctx.intro.count_error(msg);
                 ctx.intro.stat(spec).rejected_calls += 1;
-                ctx.out.error(msg);
+                if spec.name == "exec" {
+                    transactions::abort_exec(ctx, msg);
+                } else {
+                    flag_multi_error(ctx);
+                    ctx.out.error(msg);
+                }
                 return None;
             }
         }

@@ -122,6 +122,18 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// An EXEC refused before it runs (Redis's `execCommandAbort`): the transaction is discarded
+/// and the reply says why, as `-EXECABORT Transaction discarded because of: <error>`.
+pub fn abort_exec(ctx: &mut Ctx, reason: &str) {
+    ctx.client.multi = None;
+    publish_multi_count(ctx);
+    let id = ctx.client.id();
+    ctx.ks.unwatch_all(id);
+    ctx.out.error(&format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ));
+}
+
 fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
     if ctx.client.multi.take().is_none() {
         return Err(CmdError::err("DISCARD without MULTI"));
