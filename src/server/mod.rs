@@ -704,6 +704,7 @@ async fn cron(shared: Arc<Shared>) {
         }
         replication_cron(&shared, core);
         shared.metrics().sample(&shared.stats);
+        memory::note_peak();
         core.repl.flush_outbox();
         enforce_output_limits(&shared);
         core.ks.rehash_step();
