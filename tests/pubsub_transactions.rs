@@ -476,3 +476,34 @@ fn messages_queued_for_a_slow_subscriber_cost_their_size() {
     );
     drop(stalled);
 }
+
+#[test]
+fn server_state_refusals_happen_at_queue_time_and_abort_exec_like_redis() {
+    // Checked byte for byte against redis-server 7.0.15: a write refused for the server's state
+    // (here too few replicas) is refused when queued and aborts the transaction; if the state
+    // changes between queueing and EXEC, EXEC itself is refused and discards the transaction.
+    let server = Server::start(&[]);
+    let (mut a, mut b) = (Raw::new(server.port), Raw::new(server.port));
+    let noreplicas = "NOREPLICAS Not enough good replicas to write.";
+    b.expect("CONFIG SET min-replicas-to-write 1\r\n", "+OK\r\n");
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("SET k v\r\n", &format!("-{noreplicas}\r\n"));
+    a.expect("GET k\r\n", "+QUEUED\r\n");
+    a.expect(
+        "EXEC\r\n",
+        "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    b.expect("CONFIG SET min-replicas-to-write 0\r\n", "+OK\r\n");
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("SET k v\r\n", "+QUEUED\r\n");
+    b.expect("CONFIG SET min-replicas-to-write 1\r\n", "+OK\r\n");
+    a.expect(
+        "EXEC\r\n",
+        &format!("-EXECABORT Transaction discarded because of: {noreplicas}\r\n"),
+    );
+    a.expect("EXEC\r\n", "-ERR EXEC without MULTI\r\n");
+    // Reads still run in a transaction.
+    a.expect("MULTI\r\n", "+OK\r\n");
+    a.expect("GET k\r\n", "+QUEUED\r\n");
+    a.expect("EXEC\r\n", "*1\r\n$-1\r\n");
+}

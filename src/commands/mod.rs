@@ -213,22 +213,72 @@ fn over_memory_after_evicting(ctx: &mut Ctx, limit: crate::server::MemoryLimit) 
     false
 }
 
-/// Whether a command is refused when memory is over `maxmemory`: the ones flagged `denyoom`,
-/// and EXEC of a transaction that queued one.
-fn denied_on_oom(ctx: &Ctx, spec: &table::CommandSpec) -> bool {
-    let denies = |name: &[u8]| {
-        ctx.shared
-            .commands
-            .lookup(name)
-            .is_some_and(|s| s.flags & flags::DENYOOM != 0)
-    };
-    spec.flags & flags::DENYOOM != 0
-        || (spec.name == "exec"
-            && ctx
-                .client
-                .multi
-                .as_ref()
-                .is_some_and(|m| m.queued.iter().any(|args| denies(&args[0]))))
+/// Why the server refuses to run `spec` now, in Redis 7.0's order: out of memory (after
+/// evicting what `maxmemory-policy` allows), the last background save failed (MISCONF), too few
+/// good replicas, a read-only replica, a replica whose master is down, the dataset loading.
+fn refusal(ctx: &mut Ctx, spec: &table::CommandSpec) -> Option<String> {
+    use crate::server::ClientKind;
+    // EXEC takes the flags of what it queued.
+    let mut cmd_flags = spec.flags;
+    if spec.name == "exec" {
+        if let Some(m) = ctx.client.multi.as_ref() {
+            for args in &m.queued {
+                if let Some(q) = ctx.shared.commands.lookup(&args[0]) {
+                    cmd_flags |= q.flags;
+                }
+            }
+        }
+    }
+    let write = cmd_flags & flags::WRITE != 0;
+    let from_master = ctx.client.kind == ClientKind::Master;
+    if !from_master {
+        if let Some(limit) = ctx.shared.hot.memory_limit() {
+            let ignored = limit.ignored_on_replica && ctx.repl.master.is_some();
+            if !ignored && over_memory_after_evicting(ctx, limit) && cmd_flags & flags::DENYOOM != 0
+            {
+                return Some("OOM command not allowed when used memory > 'maxmemory'.".into());
+            }
+        }
+    }
+    if write
+        && !from_master
+        && !ctx.persistence.last_bgsave_ok
+        && crate::server::persistence::writes_refused(ctx.persistence, &ctx.shared.config())
+    {
+        return Some(crate::server::persistence::MISCONF.into());
+    }
+    if write && !from_master && ctx.repl.master.is_none() {
+        let (min, lag) = (
+            ctx.shared.hot.min_replicas.0.load(Ordering::Relaxed),
+            ctx.shared.hot.min_replicas.1.load(Ordering::Relaxed),
+        );
+        if min > 0 && lag > 0 && (ctx.repl.good_replicas(lag as u64) as i64) < min {
+            return Some("NOREPLICAS Not enough good replicas to write.".into());
+        }
+    }
+    if ctx.repl.master.is_some() && !from_master {
+        if write && ctx.shared.config().bool("replica-read-only") {
+            return Some("READONLY You can't write against a read only replica.".into());
+        }
+        let link_up = ctx
+            .repl
+            .master
+            .as_ref()
+            .is_some_and(|m| m.state == crate::replication::replica::LinkState::Connected);
+        if !link_up
+            && spec.flags & flags::STALE == 0
+            && !ctx.shared.config().bool("replica-serve-stale-data")
+        {
+            return Some(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                    .into(),
+            );
+        }
+    }
+    if spec.flags & flags::LOADING == 0 && ctx.shared.loading.is_active() {
+        return Some("LOADING Redis is loading the dataset in memory".into());
+    }
+    None
 }
 
 /// Writes what a blocked client receives when its time is up.
@@ -497,21 +547,20 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         ctx.out.error(&msg);
         return None;
     }
-    if !ctx.client.in_exec && ctx.client.kind != crate::server::ClientKind::Master {
-        if let Some(limit) = ctx.shared.hot.memory_limit() {
-            let ignored = limit.ignored_on_replica && ctx.repl.master.is_some();
-            if !ignored && over_memory_after_evicting(ctx, limit) && denied_on_oom(ctx, spec) {
-                let msg = "OOM command not allowed when used memory > 'maxmemory'.";
-                ctx.intro.count_error(msg);
-                ctx.intro.stat(spec).rejected_calls += 1;
-                if spec.name == "exec" {
-                    transactions::abort_exec(ctx, msg);
-                } else {
-                    flag_multi_error(ctx);
-                    ctx.out.error(msg);
-                }
-                return None;
+    // The server-state refusals, in Redis's order and before a command is queued in MULTI; EXEC
+    // counts as a write (or denyoom) when it queued one, and is then aborted as a whole. Inside
+    // EXEC nothing is checked again.
+    if !ctx.client.in_exec {
+        if let Some(msg) = refusal(ctx, spec) {
+            ctx.intro.count_error(&msg);
+            ctx.intro.stat(spec).rejected_calls += 1;
+            if spec.name == "exec" && ctx.client.multi.is_some() {
+                transactions::abort_exec(ctx, &msg);
+            } else {
+                flag_multi_error(ctx);
+                ctx.out.error(&msg);
             }
+            return None;
         }
     }
     if ctx.client.multi.is_some() && !transactions::runs_inside_multi(spec.name) {
@@ -528,64 +577,6 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
         }
         ctx.out.simple("QUEUED");
         return Some(spec.name);
-    }
-    if spec.flags & table::flags::LOADING == 0 && ctx.shared.loading.is_active() {
-        let msg = "LOADING Redis is loading the dataset in memory";
-        flag_multi_error(ctx);
-        ctx.intro.count_error(msg);
-        ctx.out.error(msg);
-        return None;
-    }
-    if spec.is_write()
-        && !ctx.persistence.last_bgsave_ok
-        && ctx.client.kind != crate::server::ClientKind::Master
-        && crate::server::persistence::writes_refused(ctx.persistence, &ctx.shared.config())
-    {
-        flag_multi_error(ctx);
-        ctx.intro.count_error(crate::server::persistence::MISCONF);
-        ctx.out.error(crate::server::persistence::MISCONF);
-        return None;
-    }
-    if ctx.repl.master.is_some() && ctx.client.kind != crate::server::ClientKind::Master {
-        if spec.is_write() && ctx.shared.config().bool("replica-read-only") {
-            let msg = "READONLY You can't write against a read only replica.";
-            flag_multi_error(ctx);
-            ctx.intro.count_error(msg);
-            ctx.out.error(msg);
-            return None;
-        }
-        let link_up = ctx
-            .repl
-            .master
-            .as_ref()
-            .is_some_and(|m| m.state == crate::replication::replica::LinkState::Connected);
-        if !link_up
-            && spec.flags & flags::STALE == 0
-            && !ctx.shared.config().bool("replica-serve-stale-data")
-        {
-            let msg =
-                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
-            flag_multi_error(ctx);
-            ctx.intro.count_error(msg);
-            ctx.out.error(msg);
-            return None;
-        }
-    }
-    if spec.is_write()
-        && ctx.client.kind != crate::server::ClientKind::Master
-        && ctx.repl.master.is_none()
-    {
-        let (min, lag) = (
-            ctx.shared.hot.min_replicas.0.load(Ordering::Relaxed),
-            ctx.shared.hot.min_replicas.1.load(Ordering::Relaxed),
-        );
-        if min > 0 && lag > 0 && (ctx.repl.good_replicas(lag as u64) as i64) < min {
-            let msg = "NOREPLICAS Not enough good replicas to write.";
-            flag_multi_error(ctx);
-            ctx.intro.count_error(msg);
-            ctx.out.error(msg);
-            return None;
-        }
     }
     let start = ctx.intro.clock_mark.take().unwrap_or_else(Instant::now);
     ctx.ks.now = ctx.shared.clock.unix_ms(start);
