@@ -275,3 +275,43 @@ fn exec_over_maxmemory_discards_the_transaction_like_redis() {
     );
     assert_eq!(show(&a.call(&["EXEC"]).value), "-ERR EXEC without MULTI");
 }
+
+#[test]
+fn lazyfree_lazy_eviction_propagates_unlink() {
+    let master = Server::start(&[
+        "--maxmemory",
+        "8mb",
+        "--maxmemory-policy",
+        "allkeys-random",
+        "--lazyfree-lazy-eviction",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.conn();
+    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
+    else {
+        return;
+    };
+    let mut r = conn(real.port);
+    assert!(wait_until(Duration::from_secs(30), || info_field(
+        &mut r,
+        "replication",
+        "master_link_status"
+    )
+    .as_deref()
+        == Some("up")));
+    // The replica's MONITOR shows what its master sent.
+    let mut monitor = Raw::connect(real.port);
+    assert_eq!(show(&monitor.call(&["MONITOR"]).value), "+OK");
+    fill(&mut m, "k", 40_000, 200, None);
+    assert!(evicted(&mut m) > 0);
+    let (mut unlinks, mut dels) = (0, 0);
+    while let Some(line) = monitor.try_read(Duration::from_secs(2)) {
+        let line = show(&line.value);
+        unlinks += usize::from(line.contains("\"UNLINK\""));
+        dels += usize::from(line.contains("\"DEL\""));
+    }
+    assert!(unlinks > 0, "no UNLINK reached the replica");
+    assert_eq!(dels, 0);
+}

@@ -189,8 +189,9 @@ pub fn publish_expired(
 
 /// Before a command runs with `maxmemory` set, evicts keys while the memory in use (less what is
 /// queued for replicas, as Redis counts it) is over the limit, announcing each eviction as Redis
-/// does (`evicted` event, a DEL to replicas). True when still over the limit because nothing
-/// could be evicted (`noeviction`, or no candidate left).
+/// does (`evicted` event, a DEL, or UNLINK under `lazyfree-lazy-eviction`, to replicas). True
+/// when still over the limit because nothing could be evicted (`noeviction`, or no candidate
+/// left).
 fn over_memory_after_evicting(ctx: &mut Ctx, limit: crate::server::MemoryLimit) -> bool {
     /// Evictions per command at most: past that the command runs and the next one continues
     /// (Redis bounds each eviction round by time the same way).
@@ -206,8 +207,9 @@ fn over_memory_after_evicting(ctx: &mut Ctx, limit: crate::server::MemoryLimit) 
             return true;
         };
         notify_keyspace_event(ctx.shared, ctx.pubsub, db, b'e', "evicted", &key);
+        let del: &'static [u8] = if limit.lazy { b"UNLINK" } else { b"DEL" };
         ctx.repl
-            .push(db, vec![Bytes::from_static(b"DEL"), Bytes::from(key)]);
+            .push(db, vec![Bytes::from_static(del), Bytes::from(key)]);
         ctx.repl.flush_unit();
     }
     false
@@ -240,7 +242,8 @@ fn refusal(ctx: &mut Ctx, spec: &table::CommandSpec) -> Option<String> {
             }
         }
     }
-    if write
+    // PING too, as in Redis, so a health check notices that saves are failing.
+    if (write || spec.name == "ping")
         && !from_master
         && !ctx.persistence.last_bgsave_ok
         && crate::server::persistence::writes_refused(ctx.persistence, &ctx.shared.config())

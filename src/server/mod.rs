@@ -91,6 +91,8 @@ pub struct HotSettings {
     maxmemory_samples: AtomicI64,
     /// `replica-ignore-maxmemory`.
     replica_ignore_maxmemory: AtomicBool,
+    /// `lazyfree-lazy-eviction`: evictions reach replicas as UNLINK instead of DEL.
+    lazy_eviction: AtomicBool,
 }
 
 /// The memory limit in force, read before each command when `maxmemory` is set.
@@ -100,6 +102,8 @@ pub struct MemoryLimit {
     pub policy: crate::store::evict::EvictionPolicy,
     pub samples: usize,
     pub ignored_on_replica: bool,
+    /// Propagate evictions as UNLINK (`lazyfree-lazy-eviction`).
+    pub lazy: bool,
 }
 
 /// Marks an LFU policy in `HotSettings::access_policy`.
@@ -114,6 +118,7 @@ impl HotSettings {
             policy: *relock(self.maxmemory_policy.lock()),
             samples: self.maxmemory_samples.load(Ordering::Relaxed).max(1) as usize,
             ignored_on_replica: self.replica_ignore_maxmemory.load(Ordering::Relaxed),
+            lazy: self.lazy_eviction.load(Ordering::Relaxed),
         })
     }
 
@@ -164,6 +169,8 @@ impl HotSettings {
             .store(cfg.int("maxmemory-samples"), Ordering::Relaxed);
         self.replica_ignore_maxmemory
             .store(cfg.bool("replica-ignore-maxmemory"), Ordering::Relaxed);
+        self.lazy_eviction
+            .store(cfg.bool("lazyfree-lazy-eviction"), Ordering::Relaxed);
         let names = [
             "hash-max-listpack-entries",
             "hash-max-listpack-value",
