@@ -182,9 +182,38 @@ pub fn publish_expired(
     shared: &Shared,
 ) {
     for (db, key) in std::mem::take(&mut ks.expired_log) {
-        notify_keyspace_event(shared, pubsub, db, b'x', "expired", &key);
-        repl.push(db, vec![Bytes::from_static(b"DEL"), Bytes::from(key)]);
+        announce_deletion(shared, pubsub, repl, db, key, Deletion::Expired);
     }
+}
+
+/// Why the server deleted a key on its own.
+#[derive(Clone, Copy)]
+pub enum Deletion {
+    Expired,
+    /// Evicted for `maxmemory`; `lazy` under `lazyfree-lazy-eviction`.
+    Evicted {
+        lazy: bool,
+    },
+}
+
+/// Announces a key the server deleted on its own, as Redis's `propagateDeletion` plus the
+/// notification: the `expired` / `evicted` keyspace event, then DEL (UNLINK for a lazy
+/// eviction) in the replication stream's current unit.
+pub fn announce_deletion(
+    shared: &Shared,
+    pubsub: &crate::server::pubsub::PubSub,
+    repl: &mut crate::replication::Replication,
+    db: usize,
+    key: Vec<u8>,
+    why: Deletion,
+) {
+    let (class, event, cmd): (u8, &str, &'static [u8]) = match why {
+        Deletion::Expired => (b'x', "expired", b"DEL"),
+        Deletion::Evicted { lazy: false } => (b'e', "evicted", b"DEL"),
+        Deletion::Evicted { lazy: true } => (b'e', "evicted", b"UNLINK"),
+    };
+    notify_keyspace_event(shared, pubsub, db, class, event, &key);
+    repl.push(db, vec![Bytes::from_static(cmd), Bytes::from(key)]);
 }
 
 /// Before a command runs with `maxmemory` set, evicts keys while the memory in use (less what is
@@ -206,10 +235,8 @@ fn over_memory_after_evicting(ctx: &mut Ctx, limit: crate::server::MemoryLimit) 
         let Some((db, key)) = ctx.ks.evict_one(limit.policy, limit.samples) else {
             return true;
         };
-        notify_keyspace_event(ctx.shared, ctx.pubsub, db, b'e', "evicted", &key);
-        let del: &'static [u8] = if limit.lazy { b"UNLINK" } else { b"DEL" };
-        ctx.repl
-            .push(db, vec![Bytes::from_static(del), Bytes::from(key)]);
+        let why = Deletion::Evicted { lazy: limit.lazy };
+        announce_deletion(ctx.shared, ctx.pubsub, ctx.repl, db, key, why);
         ctx.repl.flush_unit();
     }
     false

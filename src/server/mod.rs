@@ -153,7 +153,8 @@ impl HotSettings {
             .bytes()
             .fold(0, |m, c| m | notify_bit(c));
         self.notify_flags.store(flags, Ordering::Relaxed);
-        let policy = if cfg.get("maxmemory-policy").contains("lfu") {
+        let eviction = crate::store::evict::EvictionPolicy::parse(cfg.get("maxmemory-policy"));
+        let policy = if eviction.is_lfu() {
             LFU_FLAG
                 | (cfg.int("lfu-log-factor") & 0x7FFF_FFFF) << 31
                 | (cfg.int("lfu-decay-time") & 0x7FFF_FFFF)
@@ -163,8 +164,7 @@ impl HotSettings {
         self.access_policy.store(policy, Ordering::Relaxed);
         self.maxmemory
             .store(cfg.int("maxmemory").max(0) as u64, Ordering::Relaxed);
-        *relock(self.maxmemory_policy.lock()) =
-            crate::store::evict::EvictionPolicy::parse(cfg.get("maxmemory-policy"));
+        *relock(self.maxmemory_policy.lock()) = eviction;
         self.maxmemory_samples
             .store(cfg.int("maxmemory-samples"), Ordering::Relaxed);
         self.replica_ignore_maxmemory
@@ -694,17 +694,14 @@ async fn cron(shared: Arc<Shared>) {
         if !core.ks.expired_log.is_empty() {
             // Active expiry: one bare DEL per key, never wrapped.
             for (db, key) in std::mem::take(&mut core.ks.expired_log) {
-                crate::commands::notify_keyspace_event(
+                use crate::commands::{announce_deletion, Deletion};
+                announce_deletion(
                     &shared,
                     &core.pubsub,
+                    &mut core.repl,
                     db,
-                    b'x',
-                    "expired",
-                    &key,
-                );
-                core.repl.push(
-                    db,
-                    vec![bytes::Bytes::from_static(b"DEL"), bytes::Bytes::from(key)],
+                    key,
+                    Deletion::Expired,
                 );
                 core.repl.flush_unit();
             }

@@ -115,6 +115,16 @@ fn prefetch_node<V>(node: &Node<V>) {
     prefetch_addr(start.wrapping_add(std::mem::size_of::<Node<V>>() - 1));
 }
 
+/// Number of nodes chained from `link`.
+fn chain_len<V>(mut link: &Link<V>) -> usize {
+    let mut n = 0;
+    while let Some(node) = link {
+        n += 1;
+        link = &node.next;
+    }
+    n
+}
+
 impl<V> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
@@ -635,13 +645,7 @@ impl<V> Dict<V> {
     pub fn random_entry(&self, rng: &mut impl Rng) -> Option<(&[u8], &V)> {
         let (t, b) = self.random_bucket(rng)?;
         let link = &self.tables[t].buckets[b];
-        let mut chain_len = 0;
-        let mut l = link;
-        while let Some(n) = l {
-            chain_len += 1;
-            l = &n.next;
-        }
-        let mut pick = rng.gen_range(0..chain_len);
+        let mut pick = rng.gen_range(0..chain_len(link));
         let mut node = link.as_deref()?;
         while pick > 0 {
             match &node.next {
@@ -664,14 +668,9 @@ impl<V> Dict<V> {
         }
         let (ti, bi) = self.random_bucket(rng)?;
         let t = &mut self.tables[ti];
-        let mut chain_len = 0;
-        let mut l = &t.buckets[bi];
-        while let Some(n) = l {
-            chain_len += 1;
-            l = &n.next;
-        }
+        let pick = rng.gen_range(0..chain_len(&t.buckets[bi]));
         let mut link = &mut t.buckets[bi];
-        for _ in 0..rng.gen_range(0..chain_len) {
+        for _ in 0..pick {
             match link {
                 Some(node) => link = &mut node.next,
                 None => break,

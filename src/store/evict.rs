@@ -35,6 +35,11 @@ impl EvictionPolicy {
         }
     }
 
+    /// The LFU policies: keys' access fields then hold a frequency counter, not a clock.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Self::AllKeysLfu | Self::VolatileLfu)
+    }
+
     /// Only keys with a time to live are candidates.
     fn volatile(self) -> bool {
         matches!(
@@ -132,9 +137,7 @@ impl Keyspace {
                     let at = d.expires.get(key).copied().unwrap_or(i64::MAX);
                     u64::MAX - at.max(0) as u64
                 }
-                EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
-                    255 - u64::from(access.frequency(e.access, now))
-                }
+                p if p.is_lfu() => 255 - u64::from(access.frequency(e.access, now)),
                 _ => u64::from(AccessPolicy::idle_seconds(e.access, now)),
             };
             if policy.volatile() {

@@ -99,51 +99,31 @@ impl SnapshotBatch {
 
     /// Adds `key`'s value as it is now; `db` is its database index at the cut.
     fn push(&mut self, db: usize, key: &[u8], value: &Value, expires: &Dict<i64>) {
-        let key_range = self.copy(key);
         let value = match value {
             Value::Str(s) => BatchValue::Str(self.copy(s)),
             other => BatchValue::Other(other.clone()),
         };
+        self.push_entry(db, key, value, expires);
+    }
+
+    /// Adds `key`'s value, taking it: collections are kept as they are, strings are copied so
+    /// their memory is freed here, on the thread that allocated it.
+    fn push_owned(&mut self, db: usize, key: &[u8], value: Value, expires: &Dict<i64>) {
+        let value = match value {
+            Value::Str(s) => BatchValue::Str(self.copy(&s)),
+            other => BatchValue::Other(other),
+        };
+        self.push_entry(db, key, value, expires);
+    }
+
+    fn push_entry(&mut self, db: usize, key: &[u8], value: BatchValue, expires: &Dict<i64>) {
+        let key_range = self.copy(key);
         self.entries.push(BatchEntry {
             db,
             key: key_range,
             value,
             expire_ms: expires.get(key).copied(),
         });
-    }
-
-    /// Adds `key`'s value, taking it: only collections are kept as they are (strings are copied
-    /// so their memory is freed here, on the thread that allocated it).
-    fn push_owned(&mut self, db: usize, key: &[u8], value: Value, expires: &Dict<i64>) {
-        match value {
-            Value::Str(_) | Value::Int(_) => self.push(db, key, &value, expires),
-            other => {
-                let key_range = self.copy(key);
-                self.entries.push(BatchEntry {
-                    db,
-                    key: key_range,
-                    value: BatchValue::Other(other),
-                    expire_ms: expires.get(key).copied(),
-                });
-            }
-        }
-    }
-
-    /// Moves every entry of `other` to the end of this chunk.
-    fn append(&mut self, other: &mut SnapshotBatch) {
-        let shift = self.bytes.len();
-        self.bytes.extend_from_slice(&other.bytes);
-        let moved = |r: std::ops::Range<usize>| r.start + shift..r.end + shift;
-        self.entries
-            .extend(other.entries.drain(..).map(|e| BatchEntry {
-                key: moved(e.key),
-                value: match e.value {
-                    BatchValue::Str(r) => BatchValue::Str(moved(r)),
-                    other => other,
-                },
-                ..e
-            }));
-        other.bytes.clear();
     }
 }
 
@@ -306,13 +286,10 @@ impl Keyspace {
     ) -> Option<bool> {
         let epoch = self.epoch;
         let snap = self.snapshot.as_mut().filter(|s| s.id == id)?;
-        if items.is_empty() {
-            // The usual case: the pending chunk is taken whole and the empty one left in its
-            // place.
-            std::mem::swap(items, &mut snap.handed);
-        } else {
-            items.append(&mut snap.handed);
-        }
+        // What write hooks handed over comes first: the pending chunk is taken whole and the
+        // empty one left in its place.
+        debug_assert!(items.is_empty(), "snapshot_step takes an empty chunk");
+        std::mem::swap(items, &mut snap.handed);
         while items.len() < budget && snap.walk_db < self.dbs.len() {
             let cut = snap.cut;
             let orig = snap.db_map[snap.walk_db];
