@@ -189,13 +189,7 @@ fn evictions_reach_replicas_as_dels() {
         return;
     };
     let mut r = conn(real.port);
-    assert!(wait_until(Duration::from_secs(30), || info_field(
-        &mut r,
-        "replication",
-        "master_link_status"
-    )
-    .as_deref()
-        == Some("up")));
+    wait_link_up(&mut r);
     fill(&mut m, "k", 60_000, 200, None);
     assert!(evicted(&mut m) > 0);
     // The replica applied the DELs: the same keys once caught up.
@@ -294,13 +288,7 @@ fn lazyfree_lazy_eviction_propagates_unlink() {
         return;
     };
     let mut r = conn(real.port);
-    assert!(wait_until(Duration::from_secs(30), || info_field(
-        &mut r,
-        "replication",
-        "master_link_status"
-    )
-    .as_deref()
-        == Some("up")));
+    wait_link_up(&mut r);
     // The replica's MONITOR shows what its master sent.
     let mut monitor = Raw::connect(real.port);
     assert_eq!(show(&monitor.call(&["MONITOR"]).value), "+OK");

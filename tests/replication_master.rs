@@ -170,19 +170,6 @@ fn assert_in_sync(master: &mut redis::Connection, replica: &mut redis::Connectio
     }
 }
 
-fn wait_link_up(replica: &mut redis::Connection) {
-    assert!(
-        wait_until(Duration::from_secs(30), || info_field(
-            replica,
-            "replication",
-            "master_link_status"
-        )
-        .as_deref()
-            == Some("up")),
-        "replica link did not come up"
-    );
-}
-
 #[test]
 fn real_replica_full_sync_stream_and_partial_resync() {
     let master = Server::start(&["--repl-diskless-sync-delay", "0", "--save", ""]);
@@ -198,12 +185,7 @@ fn real_replica_full_sync_stream_and_partial_resync() {
     churn(&mut m, 10_000, 7);
     assert_in_sync(&mut m, &mut r);
     // Within the backlog: the replica comes back with +CONTINUE.
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     churn(&mut m, 200, 11);
     assert!(wait_until(Duration::from_secs(20), || info_field(
         &mut m,
@@ -276,12 +258,7 @@ fn reconnect_past_the_backlog_and_new_replid_force_full_syncs() {
         .arg("CHANGE-REPL-ID")
         .query(&mut m)
         .unwrap();
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     assert!(wait_until(Duration::from_secs(20), || {
         info_field(&mut m, "stats", "sync_full_reason_replid_mismatch").as_deref() == Some("1")
     }));
@@ -526,12 +503,7 @@ fn config_set_repl_backlog_size_resizes_the_live_backlog() {
         "the resized backlog keeps the newest bytes that fit"
     );
     // The kept tail still serves a partial resync.
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     assert!(wait_until(Duration::from_secs(20), || info_field(
         &mut m,
         "stats",

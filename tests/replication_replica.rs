@@ -132,12 +132,7 @@ fn replica_of_a_real_redis_master() {
     let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut r).unwrap();
     assert_eq!(role.len(), 5);
     // The master drops the link: we come back with +CONTINUE.
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     writes(&mut m, 50);
     assert!(replica.wait_log(
         "Successful partial resynchronization with master.",
@@ -365,19 +360,9 @@ fn the_master_link_is_a_client_that_client_kill_type_master_closes() {
         line.contains(&format!(" addr=127.0.0.1:{} ", master.port)),
         "{line}"
     );
-    let normal: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("normal")
-        .query(&mut r)
-        .unwrap();
+    let normal = client_kill_type(&mut r, "normal");
     assert_eq!(normal, 0, "TYPE normal must not match the master link");
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("master")
-        .query(&mut r)
-        .unwrap();
+    let killed = client_kill_type(&mut r, "master");
     assert_eq!(killed, 1);
     // The link comes back and resumes with +CONTINUE.
     assert!(

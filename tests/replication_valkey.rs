@@ -387,12 +387,7 @@ fn follow_valkey_master(master_args: &[&str], expect_eof: bool, diskless_load: &
         .unwrap();
     assert_eq!(list.lines().count(), 1, "{list}");
     assert!(list.contains(" flags=M "), "{list}");
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("master")
-        .query(&mut r)
-        .unwrap();
+    let killed = client_kill_type(&mut r, "master");
     assert_eq!(killed, 1);
     writes(&mut m, 1, 50);
     assert!(replica.wait_log(
@@ -403,12 +398,7 @@ fn follow_valkey_master(master_args: &[&str], expect_eof: bool, diskless_load: &
     assert_same_data(&mut m, &mut r, "after a link drop on our side");
 
     // Valkey drops the link.
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     writes(&mut m, 2, 50);
     assert!(wait_until(Duration::from_secs(20), || log_count(
         &replica,
@@ -504,12 +494,7 @@ fn valkey_replica_of_a_resplica_master() {
     assert!(caught_up(&mut m, &mut r));
     assert_same_data(&mut m, &mut r, "after live writes");
     // The link drops: Valkey resumes with +CONTINUE.
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut m)
-        .unwrap();
+    client_kill_type(&mut m, "replica");
     writes(&mut m, 1, 50);
     assert!(
         wait_until(Duration::from_secs(20), || replica

@@ -777,3 +777,27 @@ pub fn assert_repl_traffic_counted(
         "replica read {read}, master sent {sent}"
     );
 }
+
+/// CLIENT KILL TYPE `kind` (normal, master, replica, pubsub): how many connections it closed.
+pub fn client_kill_type(c: &mut redis::Connection, kind: &str) -> i64 {
+    redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg(kind)
+        .query(c)
+        .unwrap()
+}
+
+/// Waits (30 s at most) until a replica reports `master_link_status:up`.
+pub fn wait_link_up(replica: &mut redis::Connection) {
+    assert!(
+        wait_until(Duration::from_secs(30), || info_field(
+            replica,
+            "replication",
+            "master_link_status"
+        )
+        .as_deref()
+            == Some("up")),
+        "replica link did not come up"
+    );
+}
