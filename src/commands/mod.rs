@@ -619,7 +619,9 @@ pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
     ctx.repl.depth -= 1;
     let end = Instant::now();
     ctx.intro.clock_mark = Some(end);
-    let micros = end.duration_since(start).as_micros() as u64;
+    let took = end.duration_since(start);
+    ctx.intro.exec_nanos += took.as_nanos() as u64;
+    let micros = took.as_micros() as u64;
     ctx.publish_logged_events();
     propagate(ctx, spec, args, dirty_before);
     // An unknown subcommand of a container command is refused before execution in Redis (the

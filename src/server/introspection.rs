@@ -46,6 +46,9 @@ pub struct Introspection {
     /// When the previous command of the current batch finished: the next command starts then,
     /// which saves a clock read per pipelined command. Cleared between batches.
     pub clock_mark: Option<std::time::Instant>,
+    /// Nanoseconds commands have spent executing, in all: how busy clients keep the keyspace,
+    /// which a snapshot's walk reads to leave them the server (`persistence::WalkPacer`).
+    pub exec_nanos: u64,
     next_slow_id: u64,
 }
 

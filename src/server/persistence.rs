@@ -166,6 +166,62 @@ pub struct SnapshotFeed {
 /// Feed batches queued ahead of the encoder.
 const FEED_AHEAD: usize = 8;
 
+/// Clients that spend at least this share of the time between two walk steps executing
+/// commands keep the server busy.
+const BUSY_CLIENTS: f64 = 0.15;
+/// The walk's share of the time while clients keep the server busy.
+const BUSY_SHARE: f64 = 0.06;
+/// The walk's rest between steps while clients keep the server busy.
+const BUSY_REST: std::time::Duration = std::time::Duration::from_millis(1);
+/// Bounds of a paced step, in entries: some progress always, and no long hold of the lock.
+const BUSY_STEP_MIN: usize = 64;
+const BUSY_STEP_MAX: usize = 2048;
+
+/// Paces a snapshot's walk against client load. The walk runs among the client tasks, and on a
+/// saturated machine every entry it cuts is time taken from clients (and from whatever shares
+/// the cores with the server). While clients keep the server busy, the walk takes about
+/// `BUSY_SHARE` of the time in steps with rests between them: a save under heavy load takes
+/// longer instead of costing clients (Dragonfly runs its snapshot at background priority for
+/// the same reason). When clients are idle or light, it walks at full speed.
+#[derive(Default)]
+struct WalkPacer {
+    /// When the last step ended, with the clients' execution time (`Introspection::exec_nanos`)
+    /// then.
+    last: Option<(Instant, u64)>,
+    /// When the current step started.
+    started: Option<Instant>,
+    /// Nanoseconds the last step took per entry of its budget.
+    entry_ns: f64,
+    /// Whether clients kept the server busy since the last step.
+    busy: bool,
+}
+
+impl WalkPacer {
+    /// Entries to cut in the step starting `now`; `exec_nanos` is the clients' execution time
+    /// so far, `step` the unpaced size.
+    fn begin(&mut self, now: Instant, exec_nanos: u64, step: usize) -> usize {
+        self.started = Some(now);
+        let Some((at, exec_then)) = self.last else {
+            return step;
+        };
+        let gap = now.duration_since(at).as_nanos() as f64;
+        let clients = exec_nanos.saturating_sub(exec_then) as f64;
+        self.busy = clients >= BUSY_CLIENTS * gap;
+        if !self.busy || self.entry_ns <= 0.0 {
+            return step;
+        }
+        ((BUSY_SHARE * gap / self.entry_ns) as usize).clamp(BUSY_STEP_MIN, BUSY_STEP_MAX)
+    }
+
+    /// The step of `budget` entries ended at `now`.
+    fn end(&mut self, now: Instant, budget: usize, exec_nanos: u64) {
+        if let (Some(started), true) = (self.started, budget > 0) {
+            self.entry_ns = now.duration_since(started).as_nanos() as f64 / budget as f64;
+        }
+        self.last = Some((now, exec_nanos));
+    }
+}
+
 impl SnapshotFeed {
     /// Starts the feeder task of snapshot `id`, whose databases had `sizes` at the cut.
     pub fn start(
@@ -178,14 +234,26 @@ impl SnapshotFeed {
         let (recycle, recycled) = std::sync::mpsc::channel::<SnapshotBatch>();
         let feeder = shared.clone();
         shared.runtime.spawn(async move {
+            let mut pacer = WalkPacer::default();
             loop {
                 let mut batch = recycled.try_recv().unwrap_or_default();
-                let done = feeder.core().ks.snapshot_step(id, step, &mut batch);
+                let done = {
+                    let mut core = feeder.core();
+                    let core = &mut *core;
+                    let budget = pacer.begin(Instant::now(), core.intro.exec_nanos, step);
+                    let done = core.ks.snapshot_step(id, budget, &mut batch);
+                    pacer.end(Instant::now(), budget, core.intro.exec_nanos);
+                    done
+                };
                 let last = matches!(done, None | Some(true));
                 if tx.send(done.map(|d| (batch, d))).await.is_err() || last {
                     return;
                 }
-                tokio::task::yield_now().await;
+                if pacer.busy {
+                    tokio::time::sleep(BUSY_REST).await;
+                } else {
+                    tokio::task::yield_now().await;
+                }
             }
         });
         SnapshotFeed {
@@ -556,4 +624,54 @@ pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, bu
 /// `stop-writes-on-bgsave-error` is on.
 pub fn writes_refused(p: &Persistence, cfg: &Config) -> bool {
     !p.last_bgsave_ok && has_save_points(cfg) && cfg.bool("stop-writes-on-bgsave-error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WalkPacer, BUSY_SHARE, BUSY_STEP_MAX, BUSY_STEP_MIN};
+    use std::time::{Duration, Instant};
+
+    /// Runs one step of `pacer` starting `gap` after the previous one ended, clients having
+    /// executed for `clients` meanwhile; returns the step size it chose.
+    fn step(
+        pacer: &mut WalkPacer,
+        t: &mut Instant,
+        exec: &mut u64,
+        gap_us: u64,
+        clients_us: u64,
+    ) -> usize {
+        *t += Duration::from_micros(gap_us);
+        *exec += clients_us * 1000;
+        let n = pacer.begin(*t, *exec, 256);
+        // Each entry takes 100 ns.
+        *t += Duration::from_nanos(100 * n as u64);
+        pacer.end(*t, n, *exec);
+        n
+    }
+
+    #[test]
+    fn walk_is_paced_only_while_clients_keep_the_server_busy() {
+        let mut p = WalkPacer::default();
+        let (mut t, mut exec) = (Instant::now(), 0);
+        // First step, and idle clients: full steps, no rest.
+        assert_eq!(step(&mut p, &mut t, &mut exec, 0, 0), 256);
+        assert_eq!(step(&mut p, &mut t, &mut exec, 5, 0), 256);
+        assert!(!p.busy);
+        // Light load (5% of the time executing): still full speed.
+        assert_eq!(step(&mut p, &mut t, &mut exec, 1000, 50), 256);
+        assert!(!p.busy);
+        // Clients busy half of a 2 ms rest: a step of BUSY_SHARE of it, at 100 ns per entry.
+        let n = step(&mut p, &mut t, &mut exec, 2000, 1000);
+        assert!(p.busy);
+        assert_eq!(n, (BUSY_SHARE * 2_000_000.0 / 100.0) as usize);
+        // A very short or very long rest stays within bounds.
+        assert_eq!(step(&mut p, &mut t, &mut exec, 10, 10), BUSY_STEP_MIN);
+        assert_eq!(
+            step(&mut p, &mut t, &mut exec, 100_000, 90_000),
+            BUSY_STEP_MAX
+        );
+        // Load gone: full speed again.
+        assert_eq!(step(&mut p, &mut t, &mut exec, 5, 0), 256);
+        assert!(!p.busy);
+    }
 }

@@ -274,9 +274,10 @@ impl Keyspace {
         }
     }
 
-    /// Advances snapshot `id` by about `budget` entries, added to `items` (an empty chunk,
-    /// recycled by the consumer); returns whether the snapshot is complete (then it is finished
-    /// and removed). `None` when no snapshot is running (it was aborted): the caller must discard
+    /// Advances snapshot `id`: what write hooks handed over, then about `budget` entries of the
+    /// walk, are added to `items` (an empty chunk, recycled by the consumer); returns whether the
+    /// snapshot is complete (then it is finished and removed). The budget counts walked entries
+    /// only, so heavy writes cannot stall the walk. `None` when no snapshot is running (it was aborted): the caller must discard
     /// what it wrote.
     pub fn snapshot_step(
         &mut self,
@@ -290,12 +291,13 @@ impl Keyspace {
         // empty one left in its place.
         debug_assert!(items.is_empty(), "snapshot_step takes an empty chunk");
         std::mem::swap(items, &mut snap.handed);
-        while items.len() < budget && snap.walk_db < self.dbs.len() {
+        let target = items.len() + budget;
+        while items.len() < target && snap.walk_db < self.dbs.len() {
             let cut = snap.cut;
             let orig = snap.db_map[snap.walk_db];
             let d = &mut self.dbs[snap.walk_db];
             let expires = &d.expires;
-            let buckets = budget - items.len();
+            let buckets = target - items.len();
             snap.cursor = d
                 .keys
                 .scan_mut_batch(snap.cursor, buckets, Entry::prefetch, |k, e| {
@@ -308,7 +310,7 @@ impl Keyspace {
                 snap.walk_db += 1;
             }
         }
-        while items.len() < budget {
+        while items.len() < target {
             let Some((orig, mut db)) = snap.flushed.pop() else {
                 break;
             };
