@@ -5,6 +5,9 @@
 # with its RSS before.
 # usage: benches/fullsync_load.sh MASTER_BIN [keys]
 #   REQS=0: no client load, RSS sampled until the replica is in sync (the memory figure)
+#   REPLICA_CPUS=1 with the script run under `taskset -c 0`: the replica gets CPU 1 to itself and
+#   the master and the client share CPU 0, so the loading replica does not take the CPU they
+#   need (as on its own machine)
 set -u
 BIN=${1:?master binary}; N=${2:-1000000}; REQS=${REQS:-2000000}; MP=${MP:-7431}; RP=${RP:-7432}
 W=$(mktemp -d /tmp/fullsync-load.XXXX); mkdir -p "$W/m" "$W/r"
@@ -29,7 +32,7 @@ else # no client load: sample until the replica is in sync
   sleep 1000 & BENCH=$!
 fi
 peak=$rss_before
-"${REPLICA:-/usr/bin/redis-server}" --port $RP --save '' --appendonly no --dir "$W/r" --replicaof 127.0.0.1 $MP >"$W/r.log" 2>&1 &
+${REPLICA_CPUS:+taskset -c "$REPLICA_CPUS"} "${REPLICA:-/usr/bin/redis-server}" --port $RP --save '' --appendonly no --dir "$W/r" --replicaof 127.0.0.1 $MP >"$W/r.log" 2>&1 &
 RPID=$!
 t0=$(date +%s.%N)
 while kill -0 $BENCH 2>/dev/null; do

@@ -4,6 +4,9 @@
 #   SERVER=target/release/resplica ../shared/bench/throughput.sh benches/with_replica.sh target/release/resplica
 # SERVER gets every argument throughput.sh passes (--port N ...); the replica listens on N+100
 # and is stopped with the server. REPLICA= picks the replica binary (default redis-server).
+# REPLICA_CPUS=1 pins the replica to CPU 1; run throughput.sh itself under `taskset -c 0`, and the
+# master and the client share CPU 0 in both configurations while the replica has a core of its
+# own, as it would on its own machine (on 2 cores it otherwise takes the CPU they need).
 set -u
 BIN=${SERVER:?SERVER=server binary}
 PORT=6379; prev=""
@@ -12,6 +15,6 @@ for a in "$@"; do [ "$prev" = "--port" ] && PORT=$a; prev=$a; done
 RDIR=$(mktemp -d /tmp/with-replica.XXXX)
 trap 'kill $SPID ${RPID:-} 2>/dev/null; wait; rm -rf "$RDIR"' EXIT TERM INT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-"${REPLICA:-/usr/bin/redis-server}" --port $((PORT + 100)) --save '' --appendonly no --dir "$RDIR" \
+${REPLICA_CPUS:+taskset -c "$REPLICA_CPUS"} "${REPLICA:-/usr/bin/redis-server}" --port $((PORT + 100)) --save '' --appendonly no --dir "$RDIR" \
   --replicaof 127.0.0.1 "$PORT" >"$RDIR/replica.log" 2>&1 & RPID=$!
 wait $SPID

@@ -136,11 +136,11 @@ fn options(cfg: &Config) -> Options {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (nice 19): snapshot encoders (BGSAVE, full
-/// syncs) then take only the CPU that clients leave idle, so a save slows down under load
-/// instead of the clients. The snapshot-on-write design keeps a longer save's memory bounded by
-/// what changes meanwhile.
-pub fn background_priority() {
+/// Lowers the calling thread's scheduling priority (nice 19): BGSAVE's encoder then takes only
+/// the CPU that clients leave idle, so a save slows down under load instead of the clients. The
+/// snapshot-on-write design keeps a longer save's memory bounded by what changes meanwhile. (A
+/// full sync's encoder keeps normal priority: see `replication::master`.)
+fn background_priority() {
     // SAFETY: plain syscalls on the calling thread's own id; failure only leaves the priority.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
@@ -151,8 +151,8 @@ pub fn background_priority() {
 /// The entries of a snapshot, cut on the event loop and handed to an encoder thread.
 ///
 /// The keyspace lock is only ever taken by the feeder task, which runs among the client tasks and
-/// yields after each step: the encoder thread (nice 19) never holds the lock, so it cannot be
-/// descheduled while clients wait for it, and it never competes with them for it.
+/// yields after each step: the encoder thread never holds the lock, so it cannot be descheduled
+/// while clients wait for it, and it never competes with them for it.
 pub struct SnapshotFeed {
     rx: tokio::sync::mpsc::Receiver<Option<(SnapshotBatch, bool)>>,
     /// Written chunks go back to the feeder to be filled again.
@@ -165,6 +165,16 @@ pub struct SnapshotFeed {
 
 /// Feed batches queued ahead of the encoder.
 const FEED_AHEAD: usize = 8;
+
+/// How a snapshot's walk shares the event loop with busy clients.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Walk {
+    /// Yields to them ([`WalkPacer`]): a BGSAVE may take longer, clients must not notice it.
+    Background,
+    /// Full speed: until a full sync ends the replica is out of date and the master buffers its
+    /// stream, so finishing it sooner beats sparing clients.
+    Urgent,
+}
 
 /// Clients that spend at least this share of the time between two walk steps executing
 /// commands keep the server busy.
@@ -229,27 +239,34 @@ impl SnapshotFeed {
         id: u64,
         sizes: Vec<crate::store::DbSizes>,
         step: usize,
+        walk: Walk,
     ) -> SnapshotFeed {
         let (tx, rx) = tokio::sync::mpsc::channel(FEED_AHEAD);
         let (recycle, recycled) = std::sync::mpsc::channel::<SnapshotBatch>();
         let feeder = shared.clone();
         shared.runtime.spawn(async move {
-            let mut pacer = WalkPacer::default();
+            // Only a background walk is paced.
+            let mut pacer = (walk == Walk::Background).then(WalkPacer::default);
             loop {
                 let mut batch = recycled.try_recv().unwrap_or_default();
                 let done = {
                     let mut core = feeder.core();
                     let core = &mut *core;
-                    let budget = pacer.begin(Instant::now(), core.intro.exec_nanos, step);
+                    let exec = core.intro.exec_nanos;
+                    let budget = pacer
+                        .as_mut()
+                        .map_or(step, |p| p.begin(Instant::now(), exec, step));
                     let done = core.ks.snapshot_step(id, budget, &mut batch);
-                    pacer.end(Instant::now(), budget, core.intro.exec_nanos);
+                    if let Some(p) = pacer.as_mut() {
+                        p.end(Instant::now(), budget, exec);
+                    }
                     done
                 };
                 let last = matches!(done, None | Some(true));
                 if tx.send(done.map(|d| (batch, d))).await.is_err() || last {
                     return;
                 }
-                if pacer.busy {
+                if pacer.as_ref().is_some_and(|p| p.busy) {
                     tokio::time::sleep(BUSY_REST).await;
                 } else {
                     tokio::task::yield_now().await;
@@ -410,7 +427,7 @@ pub fn start_bgsave(
     p.last_try = crate::store::now_ms() / 1000;
     info!("Background saving started");
     let shared = shared.clone();
-    let mut feed = SnapshotFeed::start(&shared, snap_id, sizes, CHUNK);
+    let mut feed = SnapshotFeed::start(&shared, snap_id, sizes, CHUNK, Walk::Background);
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
