@@ -505,6 +505,7 @@ fn propagate(ctx: &mut Ctx, spec: &'static CommandSpec, args: &[Bytes], dirty_be
             Some(cmds) => cmds.into_iter().for_each(|c| ctx.repl.push(db, c)),
             None => match crate::replication::propagate::rewrite(spec.name, args, ctx.ks, db) {
                 Some(cmds) => cmds.into_iter().for_each(|c| ctx.repl.push(db, c)),
+                None if ctx.repl.depth == 0 => ctx.repl.push_unit_of_one(db, args),
                 None => ctx.repl.push(db, args.to_vec()),
             },
         }

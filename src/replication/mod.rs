@@ -209,6 +209,36 @@ impl Replication {
         }
     }
 
+    /// Writes a command that is a whole execution unit by itself (the common case: a write
+    /// outside MULTI and scripts) straight to the stream, borrowing its arguments; a command of
+    /// a larger unit is queued like [`Replication::push`].
+    pub fn push_unit_of_one(&mut self, db: usize, args: &[Bytes]) {
+        if self.backlog.is_none() {
+            return;
+        }
+        if !self.pending.is_empty() {
+            self.pending.push((db, args.to_vec()));
+            return;
+        }
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        self.select_into(db, &mut out);
+        propagate::encode(args, &mut out);
+        self.write_stream(&out);
+        self.scratch = out;
+    }
+
+    /// A SELECT into `out` when the stream's current database is not `db`.
+    fn select_into(&mut self, db: usize, out: &mut Vec<u8>) {
+        if self.seldb != db as i64 {
+            propagate::encode(
+                &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
+                out,
+            );
+            self.seldb = db as i64;
+        }
+    }
+
     /// Ends an execution unit: writes its commands to the stream (wrapped in MULTI/EXEC when
     /// there is more than one, with SELECTs as needed).
     pub fn flush_unit(&mut self) {
@@ -220,13 +250,7 @@ impl Replication {
         out.clear();
         let wrap = cmds.len() > 1;
         for (i, (db, args)) in cmds.iter().enumerate() {
-            if self.seldb != *db as i64 {
-                propagate::encode(
-                    &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
-                    &mut out,
-                );
-                self.seldb = *db as i64;
-            }
+            self.select_into(*db, &mut out);
             if wrap && i == 0 {
                 out.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
             }
@@ -283,7 +307,9 @@ impl Replication {
         if self.outbox.is_empty() {
             return;
         }
-        let bytes = Bytes::from(std::mem::take(&mut self.outbox));
+        // The next batch's buffer is allocated at this one's size, not grown from nothing.
+        let next = Vec::with_capacity(self.outbox.len());
+        let bytes = Bytes::from(std::mem::replace(&mut self.outbox, next));
         // A killed replica (CLIENT KILL, output limits) gets nothing more, even before its
         // connection task has removed it: it must resume from where the kill cut it off.
         for r in self.replicas.iter().filter(|r| !r.handle.is_killed()) {
