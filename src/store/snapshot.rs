@@ -277,8 +277,8 @@ impl Keyspace {
     /// Advances snapshot `id`: what write hooks handed over, then about `budget` entries of the
     /// walk, are added to `items` (an empty chunk, recycled by the consumer); returns whether the
     /// snapshot is complete (then it is finished and removed). The budget counts walked entries
-    /// only, so heavy writes cannot stall the walk. `None` when no snapshot is running (it was aborted): the caller must discard
-    /// what it wrote.
+    /// only, so heavy writes cannot stall the walk. `None` when no snapshot is running (it was
+    /// aborted): the caller must discard what it wrote.
     pub fn snapshot_step(
         &mut self,
         id: u64,
@@ -429,6 +429,35 @@ mod tests {
         assert_eq!(got.len(), expected.len());
         assert_eq!(got, expected);
         assert!(!ks.snapshot_running());
+    }
+
+    #[test]
+    fn the_walk_advances_however_much_writes_hand_over() {
+        let mut ks = Keyspace::new(1);
+        for i in 0..1000 {
+            ks.set(0, format!("k{i}").as_bytes(), Value::Int(i), false);
+        }
+        let (id, _) = ks.begin_snapshot().unwrap();
+        // 100 overwrites hand their old values over: more than the step's budget of 10.
+        for i in 0..100 {
+            ks.set(0, format!("k{i}").as_bytes(), Value::Int(-1), false);
+        }
+        let (items, done) = step(&mut ks, id, 10);
+        assert!(!done);
+        assert!(
+            (110..200).contains(&items.len()),
+            "100 handed over plus about 10 walked, got {}",
+            items.len()
+        );
+        let mut seen = items.len();
+        loop {
+            let (items, done) = step(&mut ks, id, 10);
+            seen += items.len();
+            if done {
+                break;
+            }
+        }
+        assert_eq!(seen, 1000);
     }
 
     #[test]
