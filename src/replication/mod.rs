@@ -107,7 +107,7 @@ pub struct Replication {
     /// Write rate estimate for `repl_backlog_covers_ms`: (window start, `stream_bytes` at the
     /// start, bytes per second over the last window).
     rate_window: (Instant, u64, f64),
-    /// Reused encoding buffer of [`Replication::flush_unit`].
+    /// Reused encoding buffer for the stream while no replica is attached (the backlog alone).
     scratch: Vec<u8>,
     /// A coordinated failover in progress (FAILOVER).
     pub failover: failover::Failover,
@@ -220,23 +220,10 @@ impl Replication {
             self.pending.push((db, args.to_vec()));
             return;
         }
-        let mut out = std::mem::take(&mut self.scratch);
-        out.clear();
-        self.select_into(db, &mut out);
-        propagate::encode(args, &mut out);
-        self.write_stream(&out);
-        self.scratch = out;
-    }
-
-    /// A SELECT into `out` when the stream's current database is not `db`.
-    fn select_into(&mut self, db: usize, out: &mut Vec<u8>) {
-        if self.seldb != db as i64 {
-            propagate::encode(
-                &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
-                out,
-            );
-            self.seldb = db as i64;
-        }
+        self.append_encoded(|seldb, out| {
+            select_into(seldb, db, out);
+            propagate::encode(args, out);
+        });
     }
 
     /// Ends an execution unit: writes its commands to the stream (wrapped in MULTI/EXEC when
@@ -246,21 +233,19 @@ impl Replication {
             return;
         }
         let cmds = std::mem::take(&mut self.pending);
-        let mut out = std::mem::take(&mut self.scratch);
-        out.clear();
-        let wrap = cmds.len() > 1;
-        for (i, (db, args)) in cmds.iter().enumerate() {
-            self.select_into(*db, &mut out);
-            if wrap && i == 0 {
-                out.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+        self.append_encoded(|seldb, out| {
+            let wrap = cmds.len() > 1;
+            for (i, (db, args)) in cmds.iter().enumerate() {
+                select_into(seldb, *db, out);
+                if wrap && i == 0 {
+                    out.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+                }
+                propagate::encode(args, out);
             }
-            propagate::encode(args, &mut out);
-        }
-        if wrap {
-            out.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
-        }
-        self.write_stream(&out);
-        self.scratch = out;
+            if wrap {
+                out.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+            }
+        });
         // Hand the (emptied) command list back so its allocation is reused too.
         self.pending = cmds;
         self.pending.clear();
@@ -268,15 +253,28 @@ impl Replication {
 
     /// Appends bytes to the stream: the backlog and every replica's queue, sharing one buffer.
     pub fn write_stream(&mut self, bytes: &[u8]) {
+        self.append_encoded(|_, out| out.extend_from_slice(bytes));
+    }
+
+    /// Appends what `fill` encodes (given the stream's current database) to the stream. With
+    /// replicas attached it is encoded straight into their outbox and the backlog copies it from
+    /// there: one copy of each write, not two.
+    fn append_encoded(&mut self, fill: impl FnOnce(&mut i64, &mut Vec<u8>)) {
         let Some(backlog) = self.backlog.as_mut() else {
             return;
         };
-        backlog.append(bytes);
-        self.offset += bytes.len() as i64;
-        self.stats.stream_bytes += bytes.len() as u64;
-        if !self.replicas.is_empty() {
-            self.outbox.extend_from_slice(bytes);
-        }
+        let out = if self.replicas.is_empty() {
+            self.scratch.clear();
+            &mut self.scratch
+        } else {
+            &mut self.outbox
+        };
+        let start = out.len();
+        fill(&mut self.seldb, out);
+        let written = &out[start..];
+        backlog.append(written);
+        self.offset += written.len() as i64;
+        self.stats.stream_bytes += written.len() as u64;
     }
 
     /// Bytes queued for replicas (INFO `mem_clients_slaves`): memory that, as in Redis, does not
@@ -529,5 +527,16 @@ impl Replication {
         s.push_str(&format!("repl_backlog_first_byte_offset:{first}\r\n"));
         s.push_str(&format!("repl_backlog_histlen:{hist}\r\n"));
         s
+    }
+}
+
+/// A SELECT into `out` when the stream's current database `seldb` is not `db`.
+fn select_into(seldb: &mut i64, db: usize, out: &mut Vec<u8>) {
+    if *seldb != db as i64 {
+        propagate::encode(
+            &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
+            out,
+        );
+        *seldb = db as i64;
     }
 }
