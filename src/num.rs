@@ -35,8 +35,6 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Parses a float the way Redis's `string2ld`/`strtold` accepts it: no surrounding spaces, `inf`
-/// and `-inf` allowed, NaN refused.
 /// The decimal digits of `v`, written at the end of `tmp` (protocol length prefixes, no
 /// allocation or formatter on the hot path).
 pub fn decimal(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
@@ -51,6 +49,8 @@ pub fn decimal(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     }
 }
 
+/// Parses a float the way Redis's `string2ld`/`strtold` accepts it: no surrounding spaces, `inf`
+/// and `-inf` allowed, NaN refused.
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(s).ok()?;
     if text.is_empty()
