@@ -125,24 +125,30 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 /// An EXEC refused before it runs (Redis's `execCommandAbort`): the transaction is discarded
 /// and the reply says why, as `-EXECABORT Transaction discarded because of: <error>`.
 pub fn abort_exec(ctx: &mut Ctx, reason: &str) {
-    ctx.client.multi = None;
-    publish_multi_count(ctx);
-    let id = ctx.client.id();
-    ctx.ks.unwatch_all(id);
+    end_transaction(ctx);
     ctx.out.error(&format!(
         "EXECABORT Transaction discarded because of: {reason}"
     ));
 }
 
 fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
-    if ctx.client.multi.take().is_none() {
+    if !end_transaction(ctx) {
         return Err(CmdError::err("DISCARD without MULTI"));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Drops the client's transaction and its watches (DISCARD, an aborted EXEC); false when there
+/// was no transaction, and then nothing changes.
+fn end_transaction(ctx: &mut Ctx) -> bool {
+    if ctx.client.multi.take().is_none() {
+        return false;
     }
     publish_multi_count(ctx);
     let id = ctx.client.id();
     ctx.ks.unwatch_all(id);
-    ctx.out.ok();
-    Ok(())
+    true
 }
 
 fn watch(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
