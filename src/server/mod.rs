@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::store::{EncodingLimits, Keyspace};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -86,7 +86,7 @@ pub struct HotSettings {
     /// `maxmemory` in bytes (0: no limit).
     maxmemory: AtomicU64,
     /// `maxmemory-policy` (the config's spelling, parsed once per change).
-    maxmemory_policy: Mutex<crate::store::evict::EvictionPolicy>,
+    maxmemory_policy: AtomicU8,
     /// `maxmemory-samples`.
     maxmemory_samples: AtomicI64,
     /// `replica-ignore-maxmemory`.
@@ -115,7 +115,9 @@ impl HotSettings {
         let bytes = self.maxmemory.load(Ordering::Relaxed);
         (bytes > 0).then(|| MemoryLimit {
             bytes,
-            policy: *relock(self.maxmemory_policy.lock()),
+            policy: crate::store::evict::EvictionPolicy::from_u8(
+                self.maxmemory_policy.load(Ordering::Relaxed),
+            ),
             samples: self.maxmemory_samples.load(Ordering::Relaxed).max(1) as usize,
             ignored_on_replica: self.replica_ignore_maxmemory.load(Ordering::Relaxed),
             lazy: self.lazy_eviction.load(Ordering::Relaxed),
@@ -164,7 +166,8 @@ impl HotSettings {
         self.access_policy.store(policy, Ordering::Relaxed);
         self.maxmemory
             .store(cfg.int("maxmemory").max(0) as u64, Ordering::Relaxed);
-        *relock(self.maxmemory_policy.lock()) = eviction;
+        self.maxmemory_policy
+            .store(eviction as u8, Ordering::Relaxed);
         self.maxmemory_samples
             .store(cfg.int("maxmemory-samples"), Ordering::Relaxed);
         self.replica_ignore_maxmemory

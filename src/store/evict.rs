@@ -8,6 +8,7 @@ use super::{Entry, Keyspace};
 
 /// `maxmemory-policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
 pub enum EvictionPolicy {
     #[default]
     NoEviction,
@@ -21,6 +22,24 @@ pub enum EvictionPolicy {
 }
 
 impl EvictionPolicy {
+    /// Every policy, indexed by its `u8` value: the policy is kept in an atomic byte, read by
+    /// every command while `maxmemory` is set.
+    const ALL: [Self; 8] = [
+        Self::NoEviction,
+        Self::AllKeysLru,
+        Self::VolatileLru,
+        Self::AllKeysLfu,
+        Self::VolatileLfu,
+        Self::AllKeysRandom,
+        Self::VolatileRandom,
+        Self::VolatileTtl,
+    ];
+
+    /// The policy stored as `self as u8` ([`EvictionPolicy::NoEviction`] for any other byte).
+    pub fn from_u8(v: u8) -> Self {
+        Self::ALL.get(v as usize).copied().unwrap_or_default()
+    }
+
     /// The policy a `maxmemory-policy` value names (the config table accepts only valid names).
     pub fn parse(name: &str) -> Self {
         match name {
@@ -183,6 +202,14 @@ mod tests {
             );
         }
         ks
+    }
+
+    #[test]
+    fn policy_round_trips_through_its_byte() {
+        for p in EvictionPolicy::ALL {
+            assert_eq!(EvictionPolicy::from_u8(p as u8), p);
+        }
+        assert_eq!(EvictionPolicy::from_u8(200), EvictionPolicy::NoEviction);
     }
 
     #[test]
