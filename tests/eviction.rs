@@ -184,12 +184,9 @@ fn evictions_reach_replicas_as_dels() {
         "0",
     ]);
     let mut m = master.conn();
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((_replica, mut r)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     fill(&mut m, "k", 60_000, 200, None);
     assert!(evicted(&mut m) > 0);
     // The replica applied the DELs: the same keys once caught up.
@@ -283,12 +280,9 @@ fn lazyfree_lazy_eviction_propagates_unlink() {
         "0",
     ]);
     let mut m = master.conn();
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((real, _link_up)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     // The replica's MONITOR shows what its master sent.
     let mut monitor = Raw::connect(real.port);
     assert_eq!(show(&monitor.call(&["MONITOR"]).value), "+OK");

@@ -175,12 +175,9 @@ fn real_replica_full_sync_stream_and_partial_resync() {
     let master = Server::start(&["--repl-diskless-sync-delay", "0", "--save", ""]);
     let mut m = master.conn();
     fill(&mut m);
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((_replica, mut r)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     assert_in_sync(&mut m, &mut r);
     churn(&mut m, 10_000, 7);
     assert_in_sync(&mut m, &mut r);
@@ -225,12 +222,9 @@ fn reconnect_past_the_backlog_and_new_replid_force_full_syncs() {
     ]);
     let mut m = master.conn();
     let _: () = m.set("a", 1).unwrap();
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((_replica, mut r)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     // Drop the link and write far more than the backlog holds before it comes back.
     let big = "x".repeat(1000);
     let mut p = redis::pipe();
@@ -306,12 +300,9 @@ fn min_replicas_to_write_refuses_then_accepts() {
     let mut m = master.conn();
     let err = m.set::<_, _, ()>("k", 1).unwrap_err();
     assert!(err.to_string().contains("NOREPLICAS"), "{err}");
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((_replica, _link_up)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     assert!(wait_until(Duration::from_secs(10), || m
         .set::<_, _, ()>("k", 1)
         .is_ok()));
@@ -468,12 +459,9 @@ fn master_restart_from_its_rdb_lets_the_replica_continue() {
 fn config_set_repl_backlog_size_resizes_the_live_backlog() {
     let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();
-    let Some(real) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()])
-    else {
+    let Some((_replica, _link_up)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut r = conn(real.port);
-    wait_link_up(&mut r);
     let big = "b".repeat(1000);
     let mut p = redis::pipe();
     for i in 0..100 {
@@ -603,11 +591,9 @@ fn replica_leaving_mid_snapshot_leaves_the_master_clean() {
         info_field(&mut m, "persistence", "rdb_last_bgsave_status").as_deref(),
         Some("ok")
     );
-    let Some(r) = RealRedis::start(&["--replicaof", "127.0.0.1", &master.port.to_string()]) else {
+    let Some((_replica, mut rc)) = RealRedis::replica_of(master.port) else {
         return;
     };
-    let mut rc = conn(r.port);
-    wait_link_up(&mut rc);
     assert_eq!(rc.get::<_, String>("still").unwrap(), "serving");
     let n: i64 = redis::cmd("DBSIZE").query(&mut rc).unwrap();
     assert_eq!(n, 300_001);

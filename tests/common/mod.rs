@@ -236,6 +236,15 @@ impl RealRedis {
         Some(Self::start_binary("redis-server", extra))
     }
 
+    /// A redis-server replica of the server on `master`, with its link up, and a connection to
+    /// it. `None` (after a loud notice) when redis-server is not installed.
+    pub fn replica_of(master: u16) -> Option<(RealRedis, redis::Connection)> {
+        let real = Self::start(&["--replicaof", "127.0.0.1", &master.to_string()])?;
+        let mut c = conn(real.port);
+        wait_link_up(&mut c);
+        Some((real, c))
+    }
+
     /// The same with another Redis-compatible server binary (valkey-server), logging to
     /// `server.log` in its directory.
     pub fn start_binary(bin: &str, extra: &[&str]) -> RealRedis {
