@@ -1,6 +1,6 @@
 //! Resplica as a master with real redis-server 7.0 replicas attached: full sync of every type,
 //! the live stream, partial resynchronization, full sync past the backlog, disk framing, WAIT,
-//! min-replicas, and a replica that stops reading.
+//! min-replicas, a replica that stops reading, and one that stops acknowledging.
 
 mod common;
 use common::*;
@@ -386,6 +386,51 @@ fn replica_that_stops_reading_is_cut_and_the_master_keeps_serving() {
         == Some("0")));
     let pong: String = redis::cmd("PING").query(&mut m).unwrap();
     assert_eq!(pong, "PONG");
+}
+
+#[test]
+fn replica_silent_for_repl_timeout_is_dropped_and_an_acking_one_stays() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0", "--repl-timeout", "2"]);
+    let mut m = master.conn();
+    let _: () = m.set("k", "v").unwrap();
+    // Two hand-made replicas with disk framing: streaming (and the ACK clock) starts right
+    // after the payload, which is small enough to sit unread in the socket buffers.
+    let attach = |port: &str| {
+        let mut r = Raw::connect(master.port);
+        assert_eq!(r.call(&["REPLCONF", "listening-port", port]).sig, "+");
+        assert_eq!(r.call(&["REPLCONF", "capa", "psync2"]).sig, "+");
+        r.send(&["PSYNC", "?", "-1"]);
+        r
+    };
+    let mut acking = attach("1111");
+    let _silent = attach("2222");
+    let slaves = |m: &mut redis::Connection| -> String {
+        let info: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
+        info.lines()
+            .filter(|l| l.starts_with("slave"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(wait_until(Duration::from_secs(10), || {
+        let s = slaves(&mut m);
+        s.contains("port=1111,state=online") && s.contains("port=2222,state=online")
+    }));
+    // ACK every 300 ms for twice the timeout: the silent one is cut, the other stays.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(4) {
+        acking.send(&["REPLCONF", "ACK", "0"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(master.wait_log(
+        "Disconnecting timedout replica (streaming sync)",
+        Duration::from_secs(5)
+    ));
+    let s = slaves(&mut m);
+    assert!(s.contains("port=1111") && !s.contains("port=2222"), "{s}");
+    assert_eq!(
+        info_field(&mut m, "replication", "connected_slaves").as_deref(),
+        Some("1")
+    );
 }
 
 #[test]

@@ -534,12 +534,12 @@ async fn write_all_vectored(
     const MAX_SLICES: usize = 64;
     let mut written = 0;
     while !out.is_empty() {
-        let slices: Vec<std::io::IoSlice<'_>> = out
-            .iter()
-            .take(MAX_SLICES)
-            .map(|b| std::io::IoSlice::new(b))
-            .collect();
-        let mut n = stream.write_vectored(&slices).await?;
+        let mut slices = [std::io::IoSlice::new(&[]); MAX_SLICES];
+        let count = out.len().min(MAX_SLICES);
+        for (slice, buf) in slices.iter_mut().zip(out.iter()) {
+            *slice = std::io::IoSlice::new(buf);
+        }
+        let mut n = stream.write_vectored(&slices[..count]).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
@@ -558,7 +558,9 @@ async fn write_all_vectored(
     Ok(written)
 }
 
-/// Forwards the stream and reads ACKs until the connection ends.
+/// Forwards the stream and reads ACKs until the connection ends. The loop runs once per batch
+/// of writes, so it keeps its timer and kill watch across iterations instead of creating them
+/// each time round.
 async fn stream_loop(
     shared: &Arc<Shared>,
     stream: &mut TcpStream,
@@ -571,9 +573,17 @@ async fn stream_loop(
     // The stream's buffers as the master produced them, shared with the backlog and every other
     // replica: written with vectored writes, never copied per replica.
     let mut out: VecDeque<Bytes> = VecDeque::new();
-    let mut last_ack = Instant::now();
+    // `repl-timeout` after the last ACK (or the start of the stream); re-read at each ACK, so a
+    // CONFIG SET applies from the next one.
+    let ack_deadline = |shared: &Shared| {
+        let timeout = shared.config().int("repl-timeout").max(1) as u64;
+        tokio::time::Instant::now() + Duration::from_secs(timeout)
+    };
+    let timeout = tokio::time::sleep_until(ack_deadline(shared));
+    tokio::pin!(timeout);
+    let killed = handle.killed();
+    tokio::pin!(killed);
     loop {
-        let timeout = Duration::from_secs(shared.config().int("repl-timeout").max(1) as u64);
         if !wait_first_ack && !out.is_empty() {
             // A replica that stops reading blocks this write; the output-buffer limit (checked
             // by the cron against what is still queued) kills it and ends the wait.
@@ -584,10 +594,9 @@ async fn stream_loop(
                     handle.dequeued(written);
                     shared.count_repl_output(written);
                 }
-                _ = handle.killed() => return Err("killed".into()),
+                _ = &mut killed => return Err("killed".into()),
             }
         }
-        let until_timeout = timeout.saturating_sub(last_ack.elapsed());
         tokio::select! {
             r = stream.read_buf(&mut rbuf) => match r {
                 Ok(0) => return Ok(()),
@@ -597,7 +606,7 @@ async fn stream_loop(
                             let off = crate::num::parse_i64(&args[2]).unwrap_or(0);
                             shared.core().repl.ack(handle.id, off);
                             shared.acks.notify_waiters();
-                            last_ack = Instant::now();
+                            timeout.as_mut().reset(ack_deadline(shared));
                             wait_first_ack = false;
                         }
                         // Nothing a replica sends after PSYNC gets a reply.
@@ -624,8 +633,8 @@ async fn stream_loop(
                     take(m);
                 }
             }
-            _ = handle.killed() => return Err("killed".into()),
-            _ = tokio::time::sleep(until_timeout) => {
+            _ = &mut killed => return Err("killed".into()),
+            _ = &mut timeout => {
                 warn!("Disconnecting timedout replica (streaming sync): {}", handle.addr);
                 return Err("timeout".into());
             }
