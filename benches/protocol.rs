@@ -1,9 +1,9 @@
 //! Protocol benchmarks: parsing request streams (pipelined multibulk, inline, a large bulk split
-//! across many reads) and encoding replies in RESP2 and RESP3.
+//! across many reads), encoding replies in RESP2 and RESP3, and encoding the replication stream.
 //!
 //! Run with `cargo bench --bench protocol` (`-- --quick` for a short run).
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use resplica::protocol::{split_args, Out, Parser, Resp};
 
@@ -161,5 +161,32 @@ fn bench_encode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_parse, bench_encode);
+/// The replication stream's encoding of the writes a master propagates verbatim: the part of
+/// a replicated write the master pays for on its event loop (replica-side throughput).
+fn bench_stream_encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stream_encode");
+    let set = |value_len: usize| -> Vec<Bytes> {
+        vec![
+            Bytes::from_static(b"SET"),
+            Bytes::from_static(b"key:000000012345"),
+            Bytes::from(vec![b'x'; value_len]),
+        ]
+    };
+    for (name, args) in [("set_3b_value", set(3)), ("set_100b_value", set(100))] {
+        g.throughput(Throughput::Elements(1000));
+        // One buffer for every iteration, as the master's outbox is reused: no page faults.
+        let mut out = Vec::with_capacity(256 * 1024);
+        g.bench_function(format!("{name}_x1000"), |b| {
+            b.iter(|| {
+                out.clear();
+                for _ in 0..1000 {
+                    resplica::replication::propagate::encode(black_box(&args), &mut out);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_parse, bench_encode, bench_stream_encode);
 criterion_main!(benches);

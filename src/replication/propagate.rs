@@ -99,17 +99,56 @@ pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<V
     }
 }
 
-/// Encodes one command as a RESP multibulk (the only form a replication stream may carry).
+/// Encodes one command as a RESP multibulk (the only form a replication stream may carry). It
+/// runs for every replicated write on the event loop, so it reserves once and writes the
+/// short length lines of typical arguments without the general digit loop.
 pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
-    let mut tmp = [0u8; 20];
-    out.push(b'*');
-    out.extend_from_slice(crate::num::decimal(args.len() as u64, &mut tmp));
-    out.extend_from_slice(b"\r\n");
+    // A length line is at most 1 + 20 + 2 bytes.
+    out.reserve(23 + args.iter().map(|a| a.len() + 25).sum::<usize>());
+    put_len_line(out, b'*', args.len());
     for a in args {
-        out.push(b'$');
-        out.extend_from_slice(crate::num::decimal(a.len() as u64, &mut tmp));
-        out.extend_from_slice(b"\r\n");
+        put_len_line(out, b'$', a.len());
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `<prefix><n>\r\n`.
+fn put_len_line(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    if n < 10 {
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (tens, ones) = (b'0' + (n / 10) as u8, b'0' + (n % 10) as u8);
+        out.extend_from_slice(&[prefix, tens, ones, b'\r', b'\n']);
+    } else {
+        let mut tmp = [0u8; 20];
+        out.push(prefix);
+        out.extend_from_slice(crate::num::decimal(n as u64, &mut tmp));
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+    use bytes::Bytes;
+
+    #[test]
+    fn encode_writes_every_length_form_as_resp() {
+        let lens = [0usize, 1, 9, 10, 99, 100, 12_345];
+        let args: Vec<Bytes> = lens.iter().map(|&n| Bytes::from(vec![b'a'; n])).collect();
+        let mut out = b"prefix".to_vec();
+        encode(&args, &mut out);
+        let mut expected = format!("prefix*{}\r\n", lens.len()).into_bytes();
+        for &n in &lens {
+            expected.extend_from_slice(format!("${n}\r\n{}\r\n", "a".repeat(n)).as_bytes());
+        }
+        assert_eq!(out, expected);
+        // Ten or more arguments: a two-digit count.
+        let many = vec![Bytes::from_static(b"x"); 12];
+        let mut out = Vec::new();
+        encode(&many, &mut out);
+        assert!(out.starts_with(b"*12\r\n$1\r\nx\r\n"));
+        assert_eq!(out.len(), 5 + 12 * 7);
     }
 }
