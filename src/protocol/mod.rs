@@ -7,4 +7,4 @@ mod parser;
 mod reply;
 
 pub use parser::{split_args, ParseLimits, Parser, ProtocolError};
-pub use reply::{format_double, Out, Resp};
+pub use reply::{format_double, put_int_line, Out, Resp};

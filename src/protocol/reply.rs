@@ -22,16 +22,27 @@ pub struct Out {
     pub resp: Resp,
 }
 
-fn put_int_line(buf: &mut BytesMut, prefix: u8, v: i64) {
-    let mut tmp = [0u8; 20];
-    let digits = crate::num::decimal(v.unsigned_abs(), &mut tmp);
-    buf.reserve(digits.len() + 4);
-    buf.put_u8(prefix);
-    if v < 0 {
-        buf.put_u8(b'-');
+/// `<prefix><v>\r\n`: the header line of RESP integers, bulk strings and aggregates, written
+/// for every reply and every replicated write, so the one- and two-digit values most lengths
+/// are skip the digit loop.
+pub fn put_int_line<B: BufMut>(buf: &mut B, prefix: u8, v: i64) {
+    match v {
+        0..=9 => buf.put_slice(&[prefix, b'0' + v as u8, b'\r', b'\n']),
+        10..=99 => {
+            let (tens, ones) = (b'0' + (v / 10) as u8, b'0' + (v % 10) as u8);
+            buf.put_slice(&[prefix, tens, ones, b'\r', b'\n']);
+        }
+        _ => {
+            let mut tmp = [0u8; 20];
+            let digits = crate::num::decimal(v.unsigned_abs(), &mut tmp);
+            buf.put_u8(prefix);
+            if v < 0 {
+                buf.put_u8(b'-');
+            }
+            buf.put_slice(digits);
+            buf.put_slice(b"\r\n");
+        }
     }
-    buf.put_slice(digits);
-    buf.put_slice(b"\r\n");
 }
 
 impl Out {
@@ -184,6 +195,15 @@ impl Out {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_lines_of_every_width_and_sign() {
+        for v in [0, 7, 9, 10, 42, 99, 100, 12_345, -1, -99, i64::MAX, i64::MIN] {
+            let mut buf = BytesMut::new();
+            put_int_line(&mut buf, b':', v);
+            assert_eq!(&buf[..], format!(":{v}\r\n").as_bytes());
+        }
+    }
 
     #[test]
     fn encodes_both_protocols() {

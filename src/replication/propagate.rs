@@ -3,6 +3,7 @@
 //! (replication.md §5.4). The rewrite is computed from the key's state right after the command
 //! ran, so handlers need not know about replication.
 
+use crate::protocol::put_int_line;
 use crate::store::{Keyspace, Value};
 use bytes::Bytes;
 
@@ -100,30 +101,14 @@ pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<V
 }
 
 /// Encodes one command as a RESP multibulk (the only form a replication stream may carry). It
-/// runs for every replicated write on the event loop, so it reserves once and writes the
-/// short length lines of typical arguments without the general digit loop.
+/// runs for every replicated write on the event loop, so it reserves once per command.
 pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
     // A length line is at most 1 + 20 + 2 bytes.
     out.reserve(23 + args.iter().map(|a| a.len() + 25).sum::<usize>());
-    put_len_line(out, b'*', args.len());
+    put_int_line(out, b'*', args.len() as i64);
     for a in args {
-        put_len_line(out, b'$', a.len());
+        put_int_line(out, b'$', a.len() as i64);
         out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `<prefix><n>\r\n`.
-fn put_len_line(out: &mut Vec<u8>, prefix: u8, n: usize) {
-    if n < 10 {
-        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
-    } else if n < 100 {
-        let (tens, ones) = (b'0' + (n / 10) as u8, b'0' + (n % 10) as u8);
-        out.extend_from_slice(&[prefix, tens, ones, b'\r', b'\n']);
-    } else {
-        let mut tmp = [0u8; 20];
-        out.push(prefix);
-        out.extend_from_slice(crate::num::decimal(n as u64, &mut tmp));
         out.extend_from_slice(b"\r\n");
     }
 }
