@@ -5,6 +5,7 @@
 //! written back through the protocol's reply writer. [`server`] owns the sockets, the clients
 //! and the cron; [`config`] holds every setting in one table.
 
+pub mod atomic_file;
 pub mod commands;
 pub mod config;
 pub mod logging;

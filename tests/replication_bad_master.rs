@@ -148,6 +148,15 @@ fn assert_survived(s: &Server, c: &mut redis::Connection, master: &FakeMaster, r
         info_field(c, "replication", "master_link_status").as_deref(),
         Some("down")
     );
+    // Each refused transfer's temp file (disk mode, the default) is removed: at most the one
+    // of a retry in flight exists, however many failed before.
+    assert!(wait_until(Duration::from_secs(20), || master.connections() >= 3));
+    let temps = std::fs::read_dir(&s.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .count();
+    assert!(temps <= 1, "{temps} temp files left in {:?}", s.dir);
 }
 
 #[test]

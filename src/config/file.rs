@@ -251,10 +251,9 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
             .unwrap_or("config"),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = crate::atomic_file::AtomicFile::create(path, tmp)?;
     f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    f.commit()
 }
 
 #[cfg(test)]

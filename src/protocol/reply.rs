@@ -198,7 +198,20 @@ mod tests {
 
     #[test]
     fn int_lines_of_every_width_and_sign() {
-        for v in [0, 7, 9, 10, 42, 99, 100, 12_345, -1, -99, i64::MAX, i64::MIN] {
+        for v in [
+            0,
+            7,
+            9,
+            10,
+            42,
+            99,
+            100,
+            12_345,
+            -1,
+            -99,
+            i64::MAX,
+            i64::MIN,
+        ] {
             let mut buf = BytesMut::new();
             put_int_line(&mut buf, b':', v);
             assert_eq!(&buf[..], format!(":{v}\r\n").as_bytes());

@@ -3,6 +3,7 @@
 //! resynchronization when the link drops. Every transition is logged, worded as Redis words it.
 
 use super::propagate;
+use crate::atomic_file::AtomicFile;
 use crate::protocol::{Out, ParseLimits, Parser, Resp};
 use crate::server::{ClientHandle, ClientKind, ClientState, Shared};
 use bytes::{Bytes, BytesMut};
@@ -572,7 +573,8 @@ async fn receive_payload(
 struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<Bytes>,
     current: Bytes,
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    /// The disk modes' copy of the transfer.
+    file: Option<AtomicFile>,
 }
 
 impl std::io::Read for ChannelReader {
@@ -615,16 +617,12 @@ fn load_streamed(
     limits: crate::store::EncodingLimits,
     rdb_path: Option<std::path::PathBuf>,
 ) -> Result<Loaded, String> {
-    let tmp = rdb_path
-        .as_deref()
-        .map(crate::server::persistence::temp_path);
-    let file = match &tmp {
-        Some(t) => Some(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(t).map_err(|e| {
+    let file = match &rdb_path {
+        Some(path) => Some(
+            AtomicFile::create(path, crate::server::persistence::temp_path(path)).map_err(|e| {
                 format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
             })?,
-        )),
+        ),
         None => None,
     };
     let input = ChannelReader {
@@ -652,37 +650,21 @@ fn load_streamed(
         let mut input = reader.into_inner();
         // Whatever follows the RDB inside the payload is still part of the file.
         std::io::copy(&mut input, &mut std::io::sink()).map_err(|e| e.to_string())?;
-        if let Some(f) = input.file.take() {
-            let file = f.into_inner().map_err(|e| e.to_string())?;
-            file.sync_all().map_err(|e| e.to_string())?;
-        }
-        Ok((staging, keys, stream_db, note))
+        Ok::<_, String>((staging, keys, stream_db, note, input.file.take()))
     })();
-    let (staging, keys, stream_db, note) = match loaded {
-        Ok(done) => done,
-        Err(e) => {
-            if let Some(t) = tmp {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(e);
-        }
-    };
-    let rdb_file = match (tmp, rdb_path) {
-        (Some(tmp), Some(path)) => {
-            std::fs::rename(&tmp, &path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("Failed trying to rename the temp DB into the final DB file: {e}")
-            })?;
-            Some(path)
-        }
-        _ => None,
-    };
+    // On an error the copy is dropped with the reader: the RDB file stays as it was.
+    let (staging, keys, stream_db, note, file) = loaded?;
+    if let Some(file) = file {
+        file.commit().map_err(|e| {
+            format!("Failed trying to rename the temp DB into the final DB file: {e}")
+        })?;
+    }
     Ok(Loaded {
         staging,
         keys,
         stream_db,
         note,
-        rdb_file,
+        rdb_file: rdb_path,
     })
 }
 

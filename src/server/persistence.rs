@@ -7,11 +7,12 @@
 //! a temporary name in `dir`, fsynced and renamed, so a crash mid-save leaves the previous file.
 
 use super::{Core, Shared};
+use crate::atomic_file::AtomicFile;
 use crate::config::Config;
 use crate::rdb::{self, Aux, Options, ReplAux, Writer};
 use crate::store::{ItemValue, Keyspace, SnapshotBatch, SnapshotItem};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -333,29 +334,19 @@ fn write_file(
     opts: Options,
     list_fill: i64,
     repl: Option<ReplAux>,
-    fill: impl FnOnce(&mut Writer<BufWriter<File>>) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut Writer<AtomicFile>) -> std::io::Result<()>,
 ) -> std::io::Result<u64> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let file = File::create(&tmp)?;
-        let mut w =
-            Writer::new(BufWriter::with_capacity(1 << 20, file), opts).with_list_fill(list_fill);
-        w.header(&Aux {
-            used_mem: super::memory::used(),
-            repl,
-            ..Aux::default()
-        })?;
-        fill(&mut w)?;
-        let bytes = w.bytes_written();
-        let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(bytes)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let file = AtomicFile::create(path, temp_path(path))?;
+    let mut w = Writer::new(file, opts).with_list_fill(list_fill);
+    w.header(&Aux {
+        used_mem: super::memory::used(),
+        repl,
+        ..Aux::default()
+    })?;
+    fill(&mut w)?;
+    let bytes = w.bytes_written();
+    w.finish()?.commit()?;
+    Ok(bytes)
 }
 
 /// SAVE: writes every database now, holding the lock (Redis's SAVE blocks the server too).
