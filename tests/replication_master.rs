@@ -434,6 +434,66 @@ fn replica_silent_for_repl_timeout_is_dropped_and_an_acking_one_stays() {
 }
 
 #[test]
+fn diskless_replica_is_online_at_once_but_streamed_only_after_its_first_ack() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let _: () = m.set("before", "1").unwrap();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"REPLCONF listening-port 3333\r\nREPLCONF capa eof capa psync2\r\nPSYNC ? -1\r\n")
+        .unwrap();
+    // +OK +OK +FULLRESYNC <replid> <offset>, then $EOF:<mark> and a payload ending in the mark.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let payload_done = |got: &[u8]| -> bool {
+        let text = String::from_utf8_lossy(got);
+        let Some(at) = text.find("$EOF:") else {
+            return false;
+        };
+        let mark = &got[at + 5..];
+        mark.len() >= 42 && got.ends_with(&mark[..40]) && got.len() > at + 5 + 42 + 40
+    };
+    while !payload_done(&got) {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "master closed the link");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let replicas = |m: &mut redis::Connection| -> String {
+        let info: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
+        info.lines().filter(|l| l.starts_with("slave0:")).collect()
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || replicas(&mut m)
+            .contains("port=3333,state=online,offset=0")),
+        "{}",
+        replicas(&mut m)
+    );
+    // Nothing of the stream before the first ACK ...
+    let _: () = m.set("a", "1").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    assert!(
+        s.read(&mut buf).is_err(),
+        "stream sent before the first ACK"
+    );
+    // ... and the buffered write right after it, as the client sent it.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n")
+        .unwrap();
+    let expected = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+    let mut stream = Vec::new();
+    while stream.len() < expected.len() {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "master closed the link");
+        stream.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&stream[..expected.len()]),
+        String::from_utf8_lossy(expected)
+    );
+}
+
+#[test]
 fn master_restart_from_its_rdb_lets_the_replica_continue() {
     let dir = scratch_dir("master-restart");
     let port = free_port();

@@ -327,11 +327,10 @@ async fn full_sync(
             .iter_mut()
             .find(|r| r.handle.id == handle.id)
         {
-            r.state = if eof {
-                ReplicaState::WaitBgsave
-            } else {
-                ReplicaState::Online
-            };
+            // Online as soon as the payload is out, as Redis shows it (`state=online,offset=0`),
+            // even though a diskless replica gets no stream before its first ACK; the ACK clock
+            // starts now.
+            r.state = ReplicaState::Online;
             r.ack_time = Instant::now();
         }
     }
