@@ -92,6 +92,8 @@ pub fn format_g17(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
         return (v as i64).to_string();
     }
+    // %g's definition: the 17 significant digits and exponent X of %.16e decide; -4 <= X < 17
+    // prints them in fixed notation. Both forms are built from that one conversion.
     let sci = format!("{:.16e}", v);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -100,8 +102,28 @@ pub fn format_g17(v: f64) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{m}e{sign}{:02}", exp.abs());
     }
-    let decimals = (16 - exp).max(0) as usize;
-    trim_fraction(&format!("{:.*}", decimals, v)).to_string()
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let mut out = String::with_capacity(24);
+    if v < 0.0 {
+        out.push('-');
+    }
+    let (int_part, fraction) = if exp >= 0 {
+        digits.split_at(exp as usize + 1)
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+        (&digits[..0], &digits[..])
+    };
+    out.extend(int_part.iter().map(|&d| d as char));
+    let fraction =
+        &fraction[..fraction.len() - fraction.iter().rev().take_while(|&&d| d == b'0').count()];
+    if !fraction.is_empty() {
+        if exp >= 0 {
+            out.push('.');
+        }
+        out.extend(fraction.iter().map(|&d| d as char));
+    }
+    out
 }
 
 fn trim_fraction(s: &str) -> &str {
@@ -173,6 +195,28 @@ mod tests {
         assert_eq!(format_g17(1e20), "1e+20");
         assert_eq!(format_g17(1.0e-5), "1.0000000000000001e-05");
         assert_eq!(format_g17(f64::NEG_INFINITY), "-inf");
+        assert_eq!(format_g17(-0.000244140625), "-0.000244140625");
+        assert_eq!(format_g17(0.000123), "0.00012300000000000001");
+        assert_eq!(format_g17(123.25), "123.25");
+        assert_eq!(format_g17(0.5), "0.5");
+        // Against the definition of %.17g (a second, fixed-notation conversion at the same
+        // digit position), over values of every exponent the fixed form covers.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x >> 11) as f64 / (1u64 << 53) as f64 + 0.5;
+            let exp = (x % 24) as i32 - 6;
+            let v = if x & 1 == 0 { 1.0 } else { -1.0 } * mantissa * 10f64.powi(exp);
+            let sci = format!("{v:.16e}");
+            let e: i32 = sci.split_once('e').unwrap().1.parse().unwrap();
+            if (-4..17).contains(&e) && v.fract() != 0.0 {
+                let fixed = format!("{:.*}", (16 - e) as usize, v);
+                let fixed = fixed.trim_end_matches('0').trim_end_matches('.');
+                assert_eq!(format_g17(v), fixed, "{v:e}");
+            }
+        }
         assert_eq!(format_human(10.6), "10.6");
         assert_eq!(format_human(5200.0), "5200");
         assert_eq!(parse_f64(b"5.0e3"), Some(5000.0));
