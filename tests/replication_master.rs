@@ -1,6 +1,7 @@
 //! Resplica as a master with real redis-server 7.0 replicas attached: full sync of every type,
 //! the live stream, partial resynchronization, full sync past the backlog, disk framing, WAIT,
-//! min-replicas, a replica that stops reading, and one that stops acknowledging.
+//! min-replicas, a chain of two redis-server levels, a replica that stops reading, and one that
+//! stops acknowledging.
 
 mod common;
 use common::*;
@@ -206,6 +207,36 @@ fn real_replica_full_sync_stream_and_partial_resync() {
     let n: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut m).unwrap();
     assert_eq!(n, 1);
     assert_repl_traffic_counted(&mut m, &mut r);
+}
+
+#[test]
+fn chain_resplica_redis_redis_stays_equal_and_lists_its_replica() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0", "--save", ""]);
+    let mut m = master.conn();
+    fill(&mut m);
+    let Some((middle, mut mid)) = RealRedis::replica_of(master.port) else {
+        return;
+    };
+    let Some((_leaf, mut leaf)) = RealRedis::replica_of(middle.port) else {
+        return;
+    };
+    churn(&mut m, 3000, 5);
+    assert_in_sync(&mut m, &mut mid);
+    assert_in_sync(&mut m, &mut leaf);
+    // The whole chain shares our replication id.
+    let replid = info_field(&mut m, "replication", "master_replid");
+    assert_eq!(
+        info_field(&mut leaf, "replication", "master_replid"),
+        replid
+    );
+    // Our replica is a client with flag S; its own replica is not ours.
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut m).unwrap();
+    let replicas: Vec<&str> = list.lines().filter(|l| l.contains(" flags=S ")).collect();
+    assert_eq!(replicas.len(), 1, "{list}");
+    assert_eq!(
+        info_field(&mut m, "replication", "connected_slaves").as_deref(),
+        Some("1")
+    );
 }
 
 #[test]
