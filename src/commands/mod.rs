@@ -543,7 +543,18 @@ fn allowed_in_subscriber_mode(name: &str) -> bool {
 /// Looks the command up, checks arity and authentication, runs it, and records statistics, the
 /// slow log and the MONITOR feed. Returns the command's name when it ran.
 pub fn call(ctx: &mut Ctx, args: &[Bytes]) -> Option<&'static str> {
-    let Some(spec) = ctx.shared.commands.lookup(&args[0]) else {
+    let spec = ctx.shared.commands.lookup(&args[0]);
+    call_spec(ctx, spec, args)
+}
+
+/// [`call`] with the command already looked up: a connection looks up every command of a
+/// pipelined batch before running it, to prefetch the keys each one names.
+pub fn call_spec(
+    ctx: &mut Ctx,
+    spec: Option<&'static CommandSpec>,
+    args: &[Bytes],
+) -> Option<&'static str> {
+    let Some(spec) = spec else {
         let msg = unknown_command(args);
         ctx.intro.count_error(&msg);
         flag_multi_error(ctx);
