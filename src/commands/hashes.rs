@@ -1,7 +1,7 @@
 //! Hash commands (Redis's t_hash.c): HSET and friends, counters, HRANDFIELD, HSCAN.
 
 use super::keys::parse_cursor;
-use super::table::{cmd, flags::*, CommandSpec};
+use super::table::{cmd, flags::*, CommandSpec, MemberArg};
 use super::{arg_i64, is_opt, CmdError, CmdResult, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::{Hash, Keyspace, Value};
@@ -20,7 +20,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Set the string value of a hash field",
         hset,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hsetnx",
         4,
@@ -30,7 +31,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Set the value of a hash field, only if the field does not exist",
         hsetnx,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hget",
         3,
@@ -40,7 +42,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Get the value of a hash field",
         hget,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hmget",
         -3,
@@ -50,7 +53,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Get the values of all the given hash fields",
         hmget,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hmset",
         -4,
@@ -60,7 +64,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Set multiple hash fields to multiple values",
         hmset,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hdel",
         -3,
@@ -70,7 +75,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Delete one or more hash fields",
         hdel,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hlen",
         2,
@@ -90,7 +96,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "3.2.0",
         "Get the length of the value of a hash field",
         hstrlen,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hexists",
         3,
@@ -100,7 +107,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Determine if a hash field exists",
         hexists,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hkeys",
         2,
@@ -140,7 +148,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Increment the integer value of a hash field by the given number",
         hincrby,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hincrbyfloat",
         4,
@@ -150,7 +159,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.6.0",
         "Increment the float value of a hash field by the given amount",
         hincrbyfloat,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "hrandfield",
         -2,

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use table::flags;
-pub use table::{CommandSpec, CommandTable};
+pub use table::{CommandSpec, CommandTable, MemberArg};
 
 /// Everything a handler may touch while the keyspace lock is held.
 pub struct Ctx<'a> {

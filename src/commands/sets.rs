@@ -2,7 +2,7 @@
 //! intersection / union / difference family with their STORE variants, and SSCAN.
 
 use super::keys::parse_cursor;
-use super::table::{cmd, flags::*, CommandSpec};
+use super::table::{cmd, flags::*, CommandSpec, MemberArg};
 use super::{arg_i64, is_opt, CmdError, CmdResult, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::{Keyspace, Set, Value};
@@ -19,7 +19,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Add one or more members to a set",
         sadd,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "srem",
         -3,
@@ -29,7 +30,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Remove one or more members from a set",
         srem,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "sismember",
         3,
@@ -39,7 +41,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Determine if a given value is a member of a set",
         sismember,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "smismember",
         -3,
@@ -49,7 +52,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "6.2.0",
         "Returns the membership associated with the given elements for a set",
         smismember,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "smembers",
         2,

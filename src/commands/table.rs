@@ -51,6 +51,20 @@ pub mod flags {
 /// A command handler.
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> CmdResult;
 
+/// The member a hash, set or sorted-set command looks up in its key's collection first, so a
+/// pipelined batch can prefetch it (see `server::connection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberArg {
+    /// Nothing worth prefetching (or not a collection command).
+    None,
+    /// The argument at this position: HSET key field ..., SADD key member ...
+    At(usize),
+    /// The last argument, when there are at least four: ZADD key [flags] score member.
+    Last,
+    /// Pops from the low (`max: false`) or high end of a sorted set, count at position 2.
+    Pop { max: bool },
+}
+
 /// One command's metadata and handler.
 pub struct CommandSpec {
     /// Lowercase name.
@@ -69,9 +83,17 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// The implementation.
     pub handler: Handler,
+    /// The member it looks up first, for the batch prefetch.
+    pub member: MemberArg,
 }
 
 impl CommandSpec {
+    /// The same command, declaring the member it looks up first.
+    pub const fn member(mut self, member: MemberArg) -> Self {
+        self.member = member;
+        self
+    }
+
     /// True if the command may modify the keyspace.
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
@@ -145,6 +167,7 @@ pub const fn cmd(
         since,
         summary,
         handler,
+        member: MemberArg::None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Sorted-set commands (Redis's t_zset.c), including the blocking pops.
 
 use super::keys::parse_cursor;
-use super::table::{cmd, flags::*, CommandSpec};
+use super::table::{cmd, flags::*, CommandSpec, MemberArg};
 use super::{arg_i64, is_opt, parse_timeout, CmdError, CmdResult, Ctx};
 use crate::protocol::{Out, Resp};
 use crate::server::TimeoutReply;
@@ -24,7 +24,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.2.0",
         "Add one or more members to a sorted set, or update its score if it already exists",
         zadd,
-    ),
+    )
+    .member(MemberArg::Last),
     cmd(
         "zincrby",
         4,
@@ -34,7 +35,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.2.0",
         "Increment the score of a member in a sorted set",
         zincrby,
-    ),
+    )
+    .member(MemberArg::Last),
     cmd(
         "zrem",
         -3,
@@ -44,7 +46,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.2.0",
         "Remove one or more members from a sorted set",
         zrem,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "zcard",
         2,
@@ -84,7 +87,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.2.0",
         "Get the score associated with the given member in a sorted set",
         zscore,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "zmscore",
         -3,
@@ -94,7 +98,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "6.2.0",
         "Get the score associated with the given members in a sorted set",
         zmscore,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "zrank",
         3,
@@ -104,7 +109,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Determine the index of a member in a sorted set",
         zrank,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "zrevrank",
         3,
@@ -114,7 +120,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Determine the index of a member in a sorted set, with scores ordered from high to low",
         zrevrank,
-    ),
+    )
+    .member(MemberArg::At(2)),
     cmd(
         "zrange",
         -4,
@@ -224,7 +231,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "5.0.0",
         "Remove and return members with the lowest scores in a sorted set",
         zpopmin,
-    ),
+    )
+    .member(MemberArg::Pop { max: false }),
     cmd(
         "zpopmax",
         -2,
@@ -234,7 +242,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "5.0.0",
         "Remove and return members with the highest scores in a sorted set",
         zpopmax,
-    ),
+    )
+    .member(MemberArg::Pop { max: true }),
     cmd(
         "zmpop",
         -4,

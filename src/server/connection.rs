@@ -3,7 +3,7 @@
 //! task does not read, so a client that pipelines without reading cannot grow server memory.
 
 use super::{ClientHandle, ClientKind, ClientState, Push, ReplyMode, Shared};
-use crate::commands::{self, CommandSpec, Ctx};
+use crate::commands::{self, CommandSpec, Ctx, MemberArg};
 use crate::protocol::{Out, ParseLimits, Parser};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -514,11 +514,9 @@ fn prefetch_keys(
     // Runs of pops from one end of one sorted set, and how many members each run removes:
     // the members to prefetch are the first that many from that end.
     let mut pops: Vec<(&[u8], &Value, bool, usize)> = Vec::new();
-    for args in batch {
-        let target = match (pop_end(args), member_arg(args)) {
-            (Some((max, count)), _) => Target::Pop(max, count),
-            (None, Some(member)) => Target::Member(member),
-            (None, None) => continue,
+    for (args, spec) in batch.iter().zip(specs) {
+        let Some(target) = spec.and_then(|spec| member_target(spec.member, args)) else {
+            continue;
         };
         let key = &args[1][..];
         let value = match last {
@@ -558,11 +556,11 @@ fn prefetch_keys(
     // through the member's current score, now cached), by runs of one sorted set.
     let mut run: Option<(&[u8], &Value)> = None;
     let mut updates: Vec<(&[u8], f64)> = Vec::new();
-    for args in batch {
-        let [name, key, score, member] = &args[..] else {
+    for (args, spec) in batch.iter().zip(specs) {
+        let [_, key, score, member] = &args[..] else {
             continue;
         };
-        if !name.eq_ignore_ascii_case(b"zadd") {
+        if spec.is_none_or(|spec| spec.name != "zadd") {
             continue;
         }
         let Some(score) = std::str::from_utf8(score)
@@ -593,24 +591,6 @@ enum Target<'a> {
     Pop(bool, usize),
 }
 
-/// ZPOPMIN / ZPOPMAX key [count]: which end, and how many members (at most a batch's worth;
-/// a count that does not parse prefetches one).
-fn pop_end(args: &[Bytes]) -> Option<(bool, usize)> {
-    let name = args.first()?;
-    let max = if name.eq_ignore_ascii_case(b"zpopmin") {
-        false
-    } else if name.eq_ignore_ascii_case(b"zpopmax") {
-        true
-    } else {
-        return None;
-    };
-    let count = match args.get(2) {
-        Some(c) => crate::num::parse_i64(c).map_or(1, |n| n.clamp(0, MAX_BATCH as i64) as usize),
-        None => 1,
-    };
-    Some((max, count))
-}
-
 /// Keys after the first at the command's fixed key positions (first, last, step), at most
 /// `MAX_MORE_KEYS` of them: prefetching far more than a cache holds would evict what it
 /// fetched before use.
@@ -637,42 +617,23 @@ fn more_keys<'a>(spec: &CommandSpec, args: &'a [Bytes]) -> impl Iterator<Item = 
         .take(MAX_MORE_KEYS)
 }
 
-/// The member a hash, set or sorted-set command looks up first: the argument after the key for
-/// the common single-member commands, the last one for ZADD key score member and ZINCRBY key
-/// incr member. Other commands (SET, SMEMBERS, ...) prefetch nothing here.
-fn member_arg(args: &[Bytes]) -> Option<&[u8]> {
-    const AFTER_KEY: &[&[u8]] = &[
-        b"hset",
-        b"hget",
-        b"hdel",
-        b"hexists",
-        b"hsetnx",
-        b"hincrby",
-        b"hincrbyfloat",
-        b"hstrlen",
-        b"hmget",
-        b"hmset",
-        b"sadd",
-        b"srem",
-        b"sismember",
-        b"smismember",
-        b"zscore",
-        b"zrem",
-        b"zrank",
-        b"zrevrank",
-        b"zmscore",
-    ];
-    let name = args.first()?;
-    if !matches!(name.first()?.to_ascii_lowercase(), b'h' | b's' | b'z') {
-        return None;
+/// What a command's [`MemberArg`] names in `args`: the member to look up, or the pops of a
+/// sorted set with their count.
+fn member_target(member: MemberArg, args: &[Bytes]) -> Option<Target<'_>> {
+    match member {
+        MemberArg::None => None,
+        MemberArg::At(pos) => args.get(pos).map(|m| Target::Member(&m[..])),
+        MemberArg::Last => args.get(3).and(args.last()).map(|m| Target::Member(&m[..])),
+        MemberArg::Pop { max } => {
+            let count = match args.get(2) {
+                Some(c) => {
+                    crate::num::parse_i64(c).map_or(1, |n| n.clamp(0, MAX_BATCH as i64) as usize)
+                }
+                None => 1,
+            };
+            Some(Target::Pop(max, count))
+        }
     }
-    if name.eq_ignore_ascii_case(b"zadd") || name.eq_ignore_ascii_case(b"zincrby") {
-        return args.get(3).and(args.last()).map(|m| &m[..]);
-    }
-    if AFTER_KEY.iter().any(|c| name.eq_ignore_ascii_case(c)) {
-        return args.get(2).map(|m| &m[..]);
-    }
-    None
 }
 
 async fn sleep_until_or_forever(deadline: Option<Option<Instant>>) {
@@ -691,7 +652,7 @@ async fn sleep_or_forever(d: Option<Duration>) {
 
 #[cfg(test)]
 mod tests {
-    use super::more_keys;
+    use super::{member_target, more_keys, Target};
     use crate::commands::CommandTable;
     use bytes::Bytes;
 
@@ -725,5 +686,29 @@ mod tests {
         let mut words = vec!["del"];
         words.extend(many.iter().map(String::as_str));
         assert_eq!(more(&words).len(), 32);
+    }
+
+    #[test]
+    fn member_targets_come_from_the_command_table() {
+        let table = CommandTable::new(&[]).unwrap();
+        let target = |words: &[&str]| -> String {
+            let a = args(words);
+            let spec = table.lookup(&a[0]).unwrap();
+            match member_target(spec.member, &a) {
+                Some(Target::Member(m)) => String::from_utf8_lossy(m).into_owned(),
+                Some(Target::Pop(max, n)) => format!("pop max={max} n={n}"),
+                None => "-".into(),
+            }
+        };
+        assert_eq!(target(&["hset", "h", "f", "v"]), "f");
+        assert_eq!(target(&["HMGET", "h", "a", "b"]), "a");
+        assert_eq!(target(&["sismember", "s", "m"]), "m");
+        assert_eq!(target(&["zscore", "z", "m"]), "m");
+        assert_eq!(target(&["zadd", "z", "NX", "1", "m"]), "m");
+        assert_eq!(target(&["zincrby", "z", "2", "m"]), "m");
+        assert_eq!(target(&["zpopmax", "z", "3"]), "pop max=true n=3");
+        assert_eq!(target(&["zpopmin", "z"]), "pop max=false n=1");
+        assert_eq!(target(&["get", "k"]), "-");
+        assert_eq!(target(&["smembers", "s"]), "-");
     }
 }
