@@ -162,7 +162,7 @@ fn bench_encode(c: &mut Criterion) {
 }
 
 /// The replication stream's encoding of the writes a master propagates verbatim: the part of
-/// a replicated write the master pays for on its event loop (replica-side throughput).
+/// a replicated write the master pays for on its event loop (its throughput with replicas).
 fn bench_stream_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("stream_encode");
     let set = |value_len: usize| -> Vec<Bytes> {

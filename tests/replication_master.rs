@@ -151,6 +151,15 @@ fn churn(c: &mut redis::Connection, n: usize, seed: u64) {
 }
 
 /// Waits until the replica applied everything the master produced, then compares datasets.
+/// The `slaveN:ip=..,port=..,state=..,offset=..,lag=..` lines of INFO replication, joined.
+fn slave_lines(m: &mut redis::Connection) -> String {
+    let info: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
+    info.lines()
+        .filter(|l| l.starts_with("slave"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn assert_in_sync(master: &mut redis::Connection, replica: &mut redis::Connection) {
     let caught_up = wait_until(Duration::from_secs(30), || {
         let m = info_field(master, "replication", "master_repl_offset");
@@ -435,15 +444,8 @@ fn replica_silent_for_repl_timeout_is_dropped_and_an_acking_one_stays() {
     };
     let mut acking = attach("1111");
     let _silent = attach("2222");
-    let slaves = |m: &mut redis::Connection| -> String {
-        let info: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
-        info.lines()
-            .filter(|l| l.starts_with("slave"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     assert!(wait_until(Duration::from_secs(10), || {
-        let s = slaves(&mut m);
+        let s = slave_lines(&mut m);
         s.contains("port=1111,state=online") && s.contains("port=2222,state=online")
     }));
     // ACK every 300 ms for twice the timeout: the silent one is cut, the other stays.
@@ -456,7 +458,7 @@ fn replica_silent_for_repl_timeout_is_dropped_and_an_acking_one_stays() {
         "Disconnecting timedout replica (streaming sync)",
         Duration::from_secs(5)
     ));
-    let s = slaves(&mut m);
+    let s = slave_lines(&mut m);
     assert!(s.contains("port=1111") && !s.contains("port=2222"), "{s}");
     assert_eq!(
         info_field(&mut m, "replication", "connected_slaves").as_deref(),
@@ -489,15 +491,11 @@ fn diskless_replica_is_online_at_once_but_streamed_only_after_its_first_ack() {
         assert!(n > 0, "master closed the link");
         got.extend_from_slice(&buf[..n]);
     }
-    let replicas = |m: &mut redis::Connection| -> String {
-        let info: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
-        info.lines().filter(|l| l.starts_with("slave0:")).collect()
-    };
     assert!(
-        wait_until(Duration::from_secs(5), || replicas(&mut m)
-            .contains("port=3333,state=online,offset=0")),
+        wait_until(Duration::from_secs(5), || slave_lines(&mut m)
+            .contains("slave0:ip=127.0.0.1,port=3333,state=online,offset=0")),
         "{}",
-        replicas(&mut m)
+        slave_lines(&mut m)
     );
     // Nothing of the stream before the first ACK ...
     let _: () = m.set("a", "1").unwrap();
