@@ -175,7 +175,7 @@ fn bench_stream_encode(c: &mut Criterion) {
     for (name, args) in [("set_3b_value", set(3)), ("set_100b_value", set(100))] {
         g.throughput(Throughput::Elements(1000));
         // One buffer for every iteration, as the master's outbox is reused: no page faults.
-        let mut out = Vec::with_capacity(256 * 1024);
+        let mut out = bytes::BytesMut::with_capacity(256 * 1024);
         g.bench_function(format!("{name}_x1000"), |b| {
             b.iter(|| {
                 out.clear();

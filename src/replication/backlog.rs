@@ -1,24 +1,37 @@
-//! The replication backlog: a fixed-capacity ring holding the most recent bytes of the
-//! replication stream, so a replica that reconnects can resume with `+CONTINUE`.
+//! The replication backlog: the most recent bytes of the replication stream, so a replica that
+//! reconnects can resume with `+CONTINUE`.
+//!
+//! It holds the very buffers handed to the replicas (Redis 7.0's shared replication buffer):
+//! appending a batch of the stream takes a reference to it, never a copy, so on a busy master
+//! the stream is written to memory once however many replicas there are and the backlog adds
+//! no copy and no cache traffic of its own. The oldest buffers are released (or trimmed at the
+//! front) as soon as the newest `capacity` bytes no longer need them: it answers exactly as a
+//! byte ring of `capacity` bytes would.
 
-/// A byte ring addressed by replication offsets (stream bytes are numbered from 1).
+use bytes::{Buf, Bytes};
+use std::collections::VecDeque;
+
+/// Redis's floor for `repl-backlog-size`.
+const MIN_CAPACITY: usize = 16 * 1024;
+
+/// The newest stream bytes, addressed by replication offsets (stream bytes are numbered from 1).
 #[derive(Debug, Clone)]
 pub struct Backlog {
-    buf: Vec<u8>,
-    /// Index in `buf` where the next byte goes.
-    head: usize,
+    /// Stream buffers, oldest first; together the last `histlen` bytes of the stream.
+    chunks: VecDeque<Bytes>,
+    capacity: usize,
     /// Bytes held (at most the capacity).
     histlen: usize,
-    /// Offset of the last byte appended (`master_repl_offset`).
+    /// Offset of the last byte appended.
     end_offset: i64,
 }
 
 impl Backlog {
-    /// An empty ring of `capacity` bytes whose next byte will be `offset + 1`.
+    /// An empty backlog of `capacity` bytes whose next byte will be `offset + 1`.
     pub fn new(capacity: usize, offset: i64) -> Self {
         Backlog {
-            buf: vec![0; capacity.max(16 * 1024)],
-            head: 0,
+            chunks: VecDeque::new(),
+            capacity: capacity.max(MIN_CAPACITY),
             histlen: 0,
             end_offset: offset,
         }
@@ -26,7 +39,7 @@ impl Backlog {
 
     /// Capacity in bytes (`repl-backlog-size`, at least 16 KiB as in Redis).
     pub fn capacity(&self) -> usize {
-        self.buf.len()
+        self.capacity
     }
 
     /// Bytes held (INFO `repl_backlog_histlen`).
@@ -39,23 +52,16 @@ impl Backlog {
         self.end_offset - self.histlen as i64 + 1
     }
 
-    /// Appends stream bytes, overwriting the oldest when full.
-    pub fn append(&mut self, mut data: &[u8]) {
-        self.end_offset += data.len() as i64;
-        let cap = self.buf.len();
-        if data.len() >= cap {
-            data = &data[data.len() - cap..];
-            self.buf.copy_from_slice(data);
-            self.head = 0;
-            self.histlen = cap;
+    /// Appends a buffer of stream bytes (shared with the replicas' queues), dropping the oldest
+    /// bytes beyond the capacity.
+    pub fn append(&mut self, data: Bytes) {
+        if data.is_empty() {
             return;
         }
-        let first = (cap - self.head).min(data.len());
-        self.buf[self.head..self.head + first].copy_from_slice(&data[..first]);
-        let rest = data.len() - first;
-        self.buf[..rest].copy_from_slice(&data[first..]);
-        self.head = (self.head + data.len()) % cap;
-        self.histlen = (self.histlen + data.len()).min(cap);
+        self.end_offset += data.len() as i64;
+        self.histlen += data.len();
+        self.chunks.push_back(data);
+        self.trim();
     }
 
     /// The bytes from `offset` (inclusive) to the end, if `offset` is still held; `offset` may
@@ -64,56 +70,98 @@ impl Backlog {
         if offset < self.first_offset() || offset > self.end_offset + 1 {
             return None;
         }
-        let skip = (offset - self.first_offset()) as usize;
-        let len = self.histlen - skip;
-        let cap = self.buf.len();
-        let start = (self.head + cap - self.histlen + skip) % cap;
-        let mut out = Vec::with_capacity(len);
-        let first = (cap - start).min(len);
-        out.extend_from_slice(&self.buf[start..start + first]);
-        out.extend_from_slice(&self.buf[..len - first]);
+        let mut skip = (offset - self.first_offset()) as usize;
+        let mut out = Vec::with_capacity(self.histlen - skip);
+        for chunk in &self.chunks {
+            if skip >= chunk.len() {
+                skip -= chunk.len();
+                continue;
+            }
+            out.extend_from_slice(&chunk[skip..]);
+            skip = 0;
+        }
         Some(out)
     }
 
     /// Changes the capacity keeping the newest bytes that fit (CONFIG SET repl-backlog-size).
     pub fn resize(&mut self, capacity: usize) {
-        let keep = self.read_from(self.first_offset()).unwrap_or_default();
-        let end = self.end_offset;
-        *self = Backlog::new(capacity, end - keep.len() as i64);
-        self.append(&keep);
+        self.capacity = capacity.max(MIN_CAPACITY);
+        self.trim();
+    }
+
+    /// Releases whole buffers, then the front of the oldest, until `capacity` bytes are held.
+    fn trim(&mut self) {
+        while self.histlen > self.capacity {
+            let excess = self.histlen - self.capacity;
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            if front.len() <= excess {
+                self.histlen -= front.len();
+                self.chunks.pop_front();
+            } else {
+                front.advance(excess);
+                self.histlen -= excess;
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Backlog;
+    use bytes::Bytes;
+
+    /// Appends `data` in buffers of `piece` bytes, as batches of the stream arrive.
+    fn append_in_pieces(b: &mut Backlog, data: &[u8], piece: usize) {
+        for part in data.chunks(piece) {
+            b.append(Bytes::copy_from_slice(part));
+        }
+    }
 
     #[test]
-    fn ring_keeps_the_newest_bytes_and_answers_by_offset() {
-        let mut b = Backlog::new(16 * 1024, 100);
-        assert_eq!(b.first_offset(), 101);
-        assert_eq!(b.read_from(101), Some(vec![]));
-        assert_eq!(b.read_from(102), None);
-        let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-        b.append(&data[..10_000]);
-        assert_eq!(b.read_from(101).unwrap(), &data[..10_000]);
-        b.append(&data[10_000..]);
-        assert_eq!(b.histlen(), 16 * 1024);
-        let first = b.first_offset();
-        assert_eq!(first, 100 + 40_000 - 16 * 1024 + 1);
-        assert_eq!(b.read_from(first).unwrap(), &data[40_000 - 16 * 1024..]);
-        assert_eq!(b.read_from(first - 1), None);
-        assert_eq!(b.read_from(100 + 40_000 + 1), Some(vec![]));
-        assert_eq!(b.read_from(100 + 40_000 - 5).unwrap(), &data[40_000 - 6..]);
-        b.resize(20_000);
-        assert_eq!(
-            b.read_from(b.first_offset()).unwrap(),
-            &data[40_000 - 16 * 1024..]
-        );
-        b.resize(16 * 1024);
-        for _ in 0..10 {
-            b.append(b"*1\r\n$4\r\nping\r\n");
+    fn keeps_the_newest_bytes_and_answers_by_offset() {
+        for piece in [1, 7, 1000, 40_000] {
+            let mut b = Backlog::new(16 * 1024, 100);
+            assert_eq!(b.first_offset(), 101);
+            assert_eq!(b.read_from(101), Some(vec![]));
+            assert_eq!(b.read_from(102), None);
+            let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+            append_in_pieces(&mut b, &data[..10_000], piece);
+            assert_eq!(b.read_from(101).unwrap(), &data[..10_000]);
+            append_in_pieces(&mut b, &data[10_000..], piece);
+            assert_eq!(b.histlen(), 16 * 1024);
+            let first = b.first_offset();
+            assert_eq!(first, 100 + 40_000 - 16 * 1024 + 1);
+            assert_eq!(b.read_from(first).unwrap(), &data[40_000 - 16 * 1024..]);
+            assert_eq!(b.read_from(first - 1), None);
+            assert_eq!(b.read_from(100 + 40_000 + 1), Some(vec![]));
+            assert_eq!(b.read_from(100 + 40_000 + 2), None);
+            assert_eq!(b.read_from(100 + 40_000 - 5).unwrap(), &data[40_000 - 6..]);
+            assert_eq!(
+                b.read_from(first + 5000).unwrap(),
+                &data[40_000 - 16 * 1024 + 5000..]
+            );
         }
-        assert_eq!(b.read_from(100 + 40_000 + 1).unwrap().len(), 140);
+    }
+
+    #[test]
+    fn resize_keeps_what_fits_and_never_goes_below_16k() {
+        let mut b = Backlog::new(64 * 1024, 0);
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
+        append_in_pieces(&mut b, &data, 3000);
+        b.resize(20_000);
+        assert_eq!(b.capacity(), 20_000);
+        assert_eq!(b.read_from(b.first_offset()).unwrap(), &data[30_000..]);
+        b.resize(1);
+        assert_eq!(b.capacity(), 16 * 1024);
+        assert_eq!(b.histlen(), 16 * 1024);
+        b.resize(1 << 20);
+        assert_eq!(b.histlen(), 16 * 1024, "growing keeps what is held");
+        for _ in 0..10 {
+            b.append(Bytes::from_static(b"*1\r\n$4\r\nping\r\n"));
+        }
+        assert_eq!(b.read_from(50_000 + 1).unwrap().len(), 140);
+        assert_eq!(b.first_offset(), 50_000 - 16 * 1024 + 1);
     }
 }

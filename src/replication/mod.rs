@@ -14,10 +14,14 @@ pub mod replica;
 
 use crate::server::ClientHandle;
 use backlog::Backlog;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Size of the blocks the stream is encoded into (see [`Replication::flush_outbox`]): the
+/// 16 KiB Redis's shared replication buffer uses.
+const OUTBOX_BLOCK: usize = 16 * 1024;
 
 /// The 40 zeros of an unset replid2.
 pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
@@ -84,8 +88,9 @@ pub struct Replication {
     seldb: i64,
     /// Commands of the execution unit in progress, with their databases.
     pending: Vec<(usize, Vec<Bytes>)>,
-    /// Stream bytes not yet handed to the replicas (see [`Replication::flush_outbox`]).
-    outbox: Vec<u8>,
+    /// Stream bytes not yet handed to the backlog and the replicas (see
+    /// [`Replication::flush_outbox`]): the tail of a block that batches are split off.
+    outbox: BytesMut,
     /// Nesting of `call` (EXEC runs commands inside a command).
     pub depth: u32,
     /// Set by a handler whose effect cannot be derived from its arguments (SPOP's members, a
@@ -107,8 +112,6 @@ pub struct Replication {
     /// Write rate estimate for `repl_backlog_covers_ms`: (window start, `stream_bytes` at the
     /// start, bytes per second over the last window).
     rate_window: (Instant, u64, f64),
-    /// Reused encoding buffer for the stream while no replica is attached (the backlog alone).
-    scratch: Vec<u8>,
     /// A coordinated failover in progress (FAILOVER).
     pub failover: failover::Failover,
     /// Replicas waiting to share the next full-sync snapshot.
@@ -127,7 +130,7 @@ impl Default for Replication {
             stats: ReplStats::default(),
             seldb: -1,
             pending: Vec::new(),
-            outbox: Vec::new(),
+            outbox: BytesMut::new(),
             depth: 0,
             override_args: None,
             alone_since: Some(Instant::now()),
@@ -139,7 +142,6 @@ impl Default for Replication {
             rate_window: (Instant::now(), 0, 0.0),
             failover: failover::Failover::default(),
             pending_sync: None,
-            scratch: Vec::new(),
         }
     }
 }
@@ -151,7 +153,7 @@ impl Replication {
         self.replid = crate::server::random_hex(40);
         self.replid2 = NO_REPLID.to_string();
         self.second_replid_offset = -1;
-        self.backlog = Some(Backlog::new(size, self.offset));
+        self.install_backlog(size, self.offset);
         tracing::info!(
             "Replication backlog created, my new replication IDs are '{}' and '{}'",
             self.replid,
@@ -189,12 +191,27 @@ impl Replication {
         }
         self.offset = offset;
         self.has_history = true;
-        self.backlog = Some(Backlog::new(backlog_size, offset));
+        self.install_backlog(backlog_size, offset);
         tracing::info!(
             "Restored replication position from the RDB: ids {} / {}, offset {offset}",
             self.replid,
             self.replid2
         );
+    }
+
+    /// Starts a fresh backlog whose next byte is `offset + 1`. Stream bytes still pending
+    /// belong to the history before it, so they go out (to the old backlog and the replicas
+    /// attached so far) first.
+    pub fn install_backlog(&mut self, size: usize, offset: i64) {
+        self.flush_outbox();
+        self.backlog = Some(Backlog::new(size, offset));
+    }
+
+    /// Frees the backlog (`repl-backlog-ttl` without replicas): nothing is propagated until
+    /// a replica attaches again.
+    pub fn free_backlog(&mut self) {
+        self.flush_outbox();
+        self.backlog = None;
     }
 
     /// True once a backlog exists, i.e. writes must be propagated.
@@ -256,25 +273,17 @@ impl Replication {
         self.append_encoded(|_, out| out.extend_from_slice(bytes));
     }
 
-    /// Appends what `fill` encodes (given the stream's current database) to the stream. With
-    /// replicas attached it is encoded straight into their outbox and the backlog copies it from
-    /// there: one copy of each write, not two.
-    fn append_encoded(&mut self, fill: impl FnOnce(&mut i64, &mut Vec<u8>)) {
-        let Some(backlog) = self.backlog.as_mut() else {
+    /// Appends what `fill` encodes (given the stream's current database) to the stream: into
+    /// the outbox, which the backlog and every replica then share.
+    fn append_encoded(&mut self, fill: impl FnOnce(&mut i64, &mut BytesMut)) {
+        if self.backlog.is_none() {
             return;
-        };
-        let out = if self.replicas.is_empty() {
-            self.scratch.clear();
-            &mut self.scratch
-        } else {
-            &mut self.outbox
-        };
-        let start = out.len();
-        fill(&mut self.seldb, out);
-        let written = &out[start..];
-        backlog.append(written);
-        self.offset += written.len() as i64;
-        self.stats.stream_bytes += written.len() as u64;
+        }
+        let start = self.outbox.len();
+        fill(&mut self.seldb, &mut self.outbox);
+        let written = (self.outbox.len() - start) as u64;
+        self.offset += written as i64;
+        self.stats.stream_bytes += written;
     }
 
     /// Bytes queued for replicas (INFO `mem_clients_slaves`): memory that, as in Redis, does not
@@ -297,32 +306,40 @@ impl Replication {
         }
     }
 
-    /// Hands the stream bytes produced since the last call to every replica as one shared
-    /// buffer. Called before the keyspace lock is released (end of a batch, cron, replica link),
-    /// so replicas get one push (one wakeup, one socket write) per batch rather than per
-    /// command, in execution order.
+    /// Hands the stream bytes produced since the last call to the backlog and every replica
+    /// as one shared buffer. Called before the keyspace lock is released (end of a batch, cron,
+    /// replica link) and before the backlog is read, so replicas get one push (one wakeup, one
+    /// socket write) per batch rather than per command, in execution order.
     pub fn flush_outbox(&mut self) {
         if self.outbox.is_empty() {
             return;
         }
-        // The next batch's buffer is allocated at this one's size, not grown from nothing.
-        let next = Vec::with_capacity(self.outbox.len());
-        let bytes = Bytes::from(std::mem::replace(&mut self.outbox, next));
+        let bytes = self.outbox.split().freeze();
+        // Batches are split off blocks of OUTBOX_BLOCK bytes: one allocation serves many
+        // batches. A new block is started (with nothing to copy) when this one runs low.
+        if self.outbox.capacity() < OUTBOX_BLOCK / 4 {
+            self.outbox.reserve(OUTBOX_BLOCK);
+        }
+        self.publish(bytes);
+    }
+
+    /// A replica forwards the bytes it applied to its own backlog and sub-replicas, sharing
+    /// the received buffer; its offset advances separately, once commands complete
+    /// ([`Replication::offset_applied`]).
+    pub fn write_stream_applied(&mut self, bytes: Bytes) {
+        self.flush_outbox();
+        self.publish(bytes);
+    }
+
+    /// Appends `bytes` to the backlog and every replica's queue (no copy: they share it).
+    fn publish(&mut self, bytes: Bytes) {
         // A killed replica (CLIENT KILL, output limits) gets nothing more, even before its
         // connection task has removed it: it must resume from where the kill cut it off.
         for r in self.replicas.iter().filter(|r| !r.handle.is_killed()) {
             r.handle.push(bytes.clone());
         }
-    }
-
-    /// A replica forwards the bytes it applied to its own backlog and sub-replicas; its offset
-    /// advances separately, once commands complete ([`Replication::offset_applied`]).
-    pub fn write_stream_applied(&mut self, bytes: Bytes) {
         if let Some(b) = self.backlog.as_mut() {
-            b.append(&bytes);
-        }
-        if !self.replicas.is_empty() {
-            self.outbox.extend_from_slice(&bytes);
+            b.append(bytes);
         }
     }
 
@@ -420,8 +437,10 @@ impl Replication {
         }
     }
 
-    /// The `# Replication` section of INFO for a master.
-    pub fn info(&self, cfg: &crate::config::Config) -> String {
+    /// The `# Replication` section of INFO for a master. Pending stream bytes go out first, so
+    /// the backlog fields count every write made so far.
+    pub fn info(&mut self, cfg: &crate::config::Config) -> String {
+        self.flush_outbox();
         let mut s = String::from("# Replication\r\n");
         match &self.master {
             None => s.push_str("role:master\r\n"),
@@ -531,7 +550,7 @@ impl Replication {
 }
 
 /// A SELECT into `out` when the stream's current database `seldb` is not `db`.
-fn select_into(seldb: &mut i64, db: usize, out: &mut Vec<u8>) {
+fn select_into(seldb: &mut i64, db: usize, out: &mut BytesMut) {
     if *seldb != db as i64 {
         propagate::encode(
             &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],

@@ -5,7 +5,7 @@
 
 use crate::protocol::put_int_line;
 use crate::store::{Keyspace, Value};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 fn b(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
@@ -102,7 +102,7 @@ pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<V
 
 /// Encodes one command as a RESP multibulk (the only form a replication stream may carry). It
 /// runs for every replicated write on the event loop, so it reserves once per command.
-pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
+pub fn encode(args: &[Bytes], out: &mut BytesMut) {
     // A length line is at most 1 + 20 + 2 bytes.
     out.reserve(23 + args.iter().map(|a| a.len() + 25).sum::<usize>());
     put_int_line(out, b'*', args.len() as i64);
@@ -116,22 +116,22 @@ pub fn encode(args: &[Bytes], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::encode;
-    use bytes::Bytes;
+    use bytes::{Bytes, BytesMut};
 
     #[test]
     fn encode_writes_every_length_form_as_resp() {
         let lens = [0usize, 1, 9, 10, 99, 100, 12_345];
         let args: Vec<Bytes> = lens.iter().map(|&n| Bytes::from(vec![b'a'; n])).collect();
-        let mut out = b"prefix".to_vec();
+        let mut out = BytesMut::from(&b"prefix"[..]);
         encode(&args, &mut out);
         let mut expected = format!("prefix*{}\r\n", lens.len()).into_bytes();
         for &n in &lens {
             expected.extend_from_slice(format!("${n}\r\n{}\r\n", "a".repeat(n)).as_bytes());
         }
-        assert_eq!(out, expected);
+        assert_eq!(out[..], expected[..]);
         // Ten or more arguments: a two-digit count.
         let many = vec![Bytes::from_static(b"x"); 12];
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode(&many, &mut out);
         assert!(out.starts_with(b"*12\r\n$1\r\nx\r\n"));
         assert_eq!(out.len(), 5 + 12 * 7);

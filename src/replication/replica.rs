@@ -144,7 +144,8 @@ pub fn become_master(
     repl.shift_replication_id();
     if repl.backlog.is_none() {
         let size = shared.config().int("repl-backlog-size").max(1) as usize;
-        repl.backlog = Some(super::backlog::Backlog::new(size, repl.offset));
+        let offset = repl.offset;
+        repl.install_backlog(size, offset);
     }
     repl.disconnect_replicas();
     crate::logging::set_role(b'M');
@@ -176,7 +177,7 @@ async fn read_line(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<String,
 }
 
 async fn send(stream: &mut TcpStream, args: &[&[u8]]) -> Result<(), String> {
-    let mut out = Vec::new();
+    let mut out = bytes::BytesMut::new();
     let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
     propagate::encode(&args, &mut out);
     stream.write_all(&out).await.map_err(|e| e.to_string())
@@ -474,7 +475,7 @@ async fn full_sync(
         repl.offset = off;
         repl.has_history = true;
         let size = shared.config().int("repl-backlog-size").max(1) as usize;
-        repl.backlog = Some(super::backlog::Backlog::new(size, off));
+        repl.install_backlog(size, off);
         repl.disconnect_replicas();
         repl.master_db = stream_db;
         if let Some(m) = repl.master.as_mut() {

@@ -788,7 +788,7 @@ fn replication_cron(shared: &Arc<Shared>, core: &mut Core) {
         core.repl.backlog.is_some() && ttl > 0,
     ) {
         if since.elapsed().as_secs() >= ttl as u64 {
-            core.repl.backlog = None;
+            core.repl.free_backlog();
             core.repl.replid = random_hex(40);
             core.repl.replid2 = crate::replication::NO_REPLID.to_string();
             core.repl.second_replid_offset = -1;
