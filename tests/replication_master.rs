@@ -352,6 +352,46 @@ fn min_replicas_to_write_refuses_then_accepts() {
 }
 
 #[test]
+fn waits_on_writes_already_asked_for_share_one_getack() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "3600",
+    ]);
+    let Some((_replica, _link_up)) = RealRedis::replica_of(master.port) else {
+        return;
+    };
+    let getack_len = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n".len() as i64;
+    let mut probe = master.conn();
+    let mut offset = || -> i64 {
+        info_field(&mut probe, "replication", "master_repl_offset")
+            .and_then(|v| v.parse().ok())
+            .expect("master_repl_offset")
+    };
+    let wait_for_two = |c: &mut redis::Connection| {
+        let n: i64 = redis::cmd("WAIT").arg(2).arg(50).query(c).unwrap();
+        assert_eq!(n, 1, "one replica acknowledged");
+    };
+    let mut clients: Vec<redis::Connection> = (0..3).map(|_| master.conn()).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    // Three clients wait (for more replicas than there are) on writes already in the stream:
+    // the first WAIT's GETACK follows all three writes, so the others add nothing.
+    let before = offset();
+    for c in clients.iter_mut() {
+        wait_for_two(c);
+    }
+    assert_eq!(offset(), before + getack_len, "one GETACK for three WAITs");
+    // A write after that GETACK needs a new one.
+    let _: () = clients[0].set("k0", "again").unwrap();
+    let after_write = offset();
+    wait_for_two(&mut clients[0]);
+    assert_eq!(offset(), after_write + getack_len);
+}
+
+#[test]
 fn replconf_and_psync_bad_input_get_redis_errors() {
     let master = Server::start(&[]);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();

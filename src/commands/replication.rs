@@ -315,7 +315,7 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     // Ask every replica for an ACK now rather than waiting for their one-second tick (not while
     // writes are paused: the stream must not move then).
     if !ctx.shared.writes_paused() {
-        ctx.repl.request_acks();
+        ctx.repl.request_acks(target);
     }
     let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
     ctx.client.waiting = Some((target, wanted.max(0) as usize, deadline));

@@ -96,6 +96,8 @@ pub struct Replication {
     /// Set by a handler whose effect cannot be derived from its arguments (SPOP's members, a
     /// served BLPOP): what to propagate instead.
     pub override_args: Option<Vec<Vec<Bytes>>>,
+    /// Stream offset just before the last GETACK written (see [`Replication::request_acks`]).
+    getack_at: i64,
     /// Since when no replica is attached (for `repl-backlog-ttl`).
     pub alone_since: Option<Instant>,
     /// Unix second of the last periodic PING (so it is sent once per period).
@@ -131,6 +133,7 @@ impl Default for Replication {
             seldb: -1,
             pending: Vec::new(),
             outbox: BytesMut::new(),
+            getack_at: -1,
             depth: 0,
             override_args: None,
             alone_since: Some(Instant::now()),
@@ -205,6 +208,7 @@ impl Replication {
     pub fn install_backlog(&mut self, size: usize, offset: i64) {
         self.flush_outbox();
         self.backlog = Some(Backlog::new(size, offset));
+        self.getack_at = -1;
     }
 
     /// Frees the backlog (`repl-backlog-ttl` without replicas): nothing is propagated until
@@ -377,9 +381,14 @@ impl Replication {
         }
     }
 
-    /// `REPLCONF GETACK *` to every replica (WAIT).
-    pub fn request_acks(&mut self) {
-        if !self.replicas.is_empty() {
+    /// `REPLCONF GETACK *` to every replica (WAIT for the write ending at `target`), unless
+    /// one already in the stream follows that write: the replicas' answers to it cover
+    /// `target`. So clients waiting on the same writes cost one GETACK, not one each (Redis
+    /// sends one per event-loop iteration however many clients wait).
+    pub fn request_acks(&mut self, target: i64) {
+        let covered = target <= self.getack_at && self.getack_at <= self.offset;
+        if !self.replicas.is_empty() && !covered {
+            self.getack_at = self.offset;
             self.write_stream(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
         }
     }
