@@ -4,21 +4,33 @@
 //! It holds the very buffers handed to the replicas (Redis 7.0's shared replication buffer):
 //! appending a batch of the stream takes a reference to it, never a copy, so on a busy master
 //! the stream is written to memory once however many replicas there are and the backlog adds
-//! no copy and no cache traffic of its own. The oldest buffers are released (or trimmed at the
-//! front) as soon as the newest `capacity` bytes no longer need them: it answers exactly as a
-//! byte ring of `capacity` bytes would.
+//! no copy and no cache traffic of its own. Only small batches (a single write between two
+//! waits for clients) are copied, into a tail block, so the backlog never holds more than one
+//! reference per `SHARE_FROM` bytes. The oldest buffers are released (or trimmed at the front)
+//! as soon as the newest `capacity` bytes no longer need them: it answers exactly as a byte
+//! ring of `capacity` bytes would.
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 
 /// Redis's floor for `repl-backlog-size`.
 const MIN_CAPACITY: usize = 16 * 1024;
 
+/// Batches at least this long are shared; shorter ones are copied into the tail, whose copy
+/// costs less than a reference of its own would take (32 bytes, a deque slot each).
+const SHARE_FROM: usize = 512;
+
+/// The tail becomes a shared buffer of its own once it holds this much.
+const TAIL_SEAL: usize = 4096;
+
 /// The newest stream bytes, addressed by replication offsets (stream bytes are numbered from 1).
 #[derive(Debug, Clone)]
 pub struct Backlog {
-    /// Stream buffers, oldest first; together the last `histlen` bytes of the stream.
+    /// Stream buffers, oldest first; with `tail` after them, the last `histlen` bytes of the
+    /// stream.
     chunks: VecDeque<Bytes>,
+    /// Small batches copied since the last buffer in `chunks`.
+    tail: BytesMut,
     capacity: usize,
     /// Bytes held (at most the capacity).
     histlen: usize,
@@ -31,6 +43,7 @@ impl Backlog {
     pub fn new(capacity: usize, offset: i64) -> Self {
         Backlog {
             chunks: VecDeque::new(),
+            tail: BytesMut::new(),
             capacity: capacity.max(MIN_CAPACITY),
             histlen: 0,
             end_offset: offset,
@@ -55,13 +68,25 @@ impl Backlog {
     /// Appends a buffer of stream bytes (shared with the replicas' queues), dropping the oldest
     /// bytes beyond the capacity.
     pub fn append(&mut self, data: Bytes) {
-        if data.is_empty() {
-            return;
-        }
         self.end_offset += data.len() as i64;
         self.histlen += data.len();
-        self.chunks.push_back(data);
+        if data.len() < SHARE_FROM {
+            self.tail.extend_from_slice(&data);
+            if self.tail.len() >= TAIL_SEAL {
+                self.seal_tail();
+            }
+        } else {
+            self.seal_tail();
+            self.chunks.push_back(data);
+        }
         self.trim();
+    }
+
+    /// Moves the tail's bytes into `chunks` (the tail's block is shared, not copied).
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
     }
 
     /// The bytes from `offset` (inclusive) to the end, if `offset` is still held; `offset` may
@@ -72,7 +97,7 @@ impl Backlog {
         }
         let mut skip = (offset - self.first_offset()) as usize;
         let mut out = Vec::with_capacity(self.histlen - skip);
-        for chunk in &self.chunks {
+        for chunk in self.chunks.iter().map(|c| &c[..]).chain([&self.tail[..]]) {
             if skip >= chunk.len() {
                 skip -= chunk.len();
                 continue;
@@ -94,6 +119,9 @@ impl Backlog {
         while self.histlen > self.capacity {
             let excess = self.histlen - self.capacity;
             let Some(front) = self.chunks.front_mut() else {
+                // Only the tail is left (a capacity below TAIL_SEAL cannot be configured).
+                self.tail.advance(excess.min(self.tail.len()));
+                self.histlen -= excess;
                 break;
             };
             if front.len() <= excess {
@@ -121,7 +149,7 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_bytes_and_answers_by_offset() {
-        for piece in [1, 7, 1000, 40_000] {
+        for piece in [1, 7, 511, 512, 1000, 40_000] {
             let mut b = Backlog::new(16 * 1024, 100);
             assert_eq!(b.first_offset(), 101);
             assert_eq!(b.read_from(101), Some(vec![]));
@@ -141,6 +169,11 @@ mod tests {
             assert_eq!(
                 b.read_from(first + 5000).unwrap(),
                 &data[40_000 - 16 * 1024 + 5000..]
+            );
+            // One reference per SHARE_FROM bytes at most, however small the batches.
+            assert!(
+                b.chunks.len() <= 16 * 1024 / super::SHARE_FROM + 2,
+                "{piece}"
             );
         }
     }
