@@ -178,6 +178,52 @@ mod tests {
         }
     }
 
+    /// Random batch sizes, resizes and reads against a plain byte deque of the newest
+    /// `capacity` bytes (what a ring holds).
+    #[test]
+    fn answers_as_a_ring_would_under_random_use() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(7);
+        let mut b = Backlog::new(16 * 1024, 1000);
+        let (mut model, mut cap, mut end) = (std::collections::VecDeque::new(), 16 * 1024, 1000);
+        for step in 0..20_000u32 {
+            match rng.gen_range(0..100) {
+                0 => {
+                    cap = rng.gen_range(16 * 1024..64 * 1024);
+                    b.resize(cap);
+                }
+                1..=79 => {
+                    let len = if rng.gen_bool(0.9) {
+                        rng.gen_range(0..600)
+                    } else {
+                        rng.gen_range(0..20_000)
+                    };
+                    let data: Vec<u8> = (0..len).map(|i| (step as usize + i) as u8).collect();
+                    b.append(Bytes::from(data.clone()));
+                    model.extend(data);
+                    end += len as i64;
+                }
+                _ => {
+                    let first = end - model.len().min(cap) as i64 + 1;
+                    let at = rng.gen_range(first - 3..=end + 3);
+                    let want = (at >= first && at <= end + 1).then(|| {
+                        model
+                            .iter()
+                            .skip(model.len() - (end + 1 - at) as usize)
+                            .copied()
+                            .collect()
+                    });
+                    assert_eq!(b.read_from(at), want, "step {step}, offset {at}");
+                }
+            }
+            while model.len() > cap {
+                model.pop_front();
+            }
+            assert_eq!(b.histlen(), model.len());
+            assert_eq!(b.first_offset(), end - model.len() as i64 + 1);
+        }
+    }
+
     #[test]
     fn resize_keeps_what_fits_and_never_goes_below_16k() {
         let mut b = Backlog::new(64 * 1024, 0);
