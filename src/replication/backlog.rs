@@ -4,8 +4,8 @@
 //! It holds the very buffers handed to the replicas (Redis 7.0's shared replication buffer):
 //! appending a batch of the stream takes a reference to it, never a copy, so on a busy master
 //! the stream is written to memory once however many replicas there are and the backlog adds
-//! no copy and no cache traffic of its own. Only small batches (a single write between two
-//! waits for clients) are copied, into a tail block, so the backlog never holds more than one
+//! no copy and no cache traffic of its own. Only small batches (a lone write from an idle
+//! client, say) are copied, into a tail block, so the backlog never holds more than one
 //! reference per `SHARE_FROM` bytes. The oldest buffers are released (or trimmed at the front)
 //! as soon as the newest `capacity` bytes no longer need them: it answers exactly as a byte
 //! ring of `capacity` bytes would.
