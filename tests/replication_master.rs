@@ -392,6 +392,53 @@ fn waits_on_writes_already_asked_for_share_one_getack() {
 }
 
 #[test]
+fn backlog_memory_stays_close_to_its_size() {
+    let master = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-backlog-size",
+        "4mb",
+    ]);
+    let Some((_replica, _link_up)) = RealRedis::replica_of(master.port) else {
+        return;
+    };
+    let mut m = master.conn();
+    // Single writes (copied into the backlog's tail) alternate with pipelined batches (shared
+    // with the replica's queue) until twice the backlog's size went through.
+    let value = "v".repeat(100);
+    for round in 0..900 {
+        for i in 0..16 {
+            let _: () = m.set(format!("single:{round}:{i}"), &value).unwrap();
+        }
+        let mut pipe = redis::pipe();
+        for i in 0..32 {
+            pipe.set(format!("batch:{round}:{i}"), &value).ignore();
+        }
+        let _: () = pipe.query(&mut m).unwrap();
+    }
+    let used = |m: &mut redis::Connection| -> i64 {
+        info_field(m, "memory", "used_memory")
+            .and_then(|v| v.parse().ok())
+            .expect("used_memory")
+    };
+    let histlen = info_field(&mut m, "replication", "repl_backlog_histlen");
+    assert_eq!(histlen.as_deref(), Some("4194304"), "the backlog is full");
+    let before = used(&mut m);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("repl-backlog-size")
+        .arg("16kb")
+        .query(&mut m)
+        .unwrap();
+    let freed = (before - used(&mut m)) as f64;
+    let released = (4 * 1024 * 1024 - 16 * 1024) as f64;
+    assert!(
+        (0.97..=1.10).contains(&(freed / released)),
+        "shrinking the backlog freed {freed} bytes for {released} of stream"
+    );
+}
+
+#[test]
 fn replconf_and_psync_bad_input_get_redis_errors() {
     let master = Server::start(&[]);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();

@@ -18,10 +18,12 @@ const MIN_CAPACITY: usize = 16 * 1024;
 
 /// Batches at least this long are shared; shorter ones are copied into the tail, whose copy
 /// costs less than a reference of its own would take (32 bytes, a deque slot each).
-const SHARE_FROM: usize = 512;
+pub const SHARE_FROM: usize = 512;
 
-/// The tail becomes a shared buffer of its own once it holds this much.
-const TAIL_SEAL: usize = 4096;
+/// Size of the tail's blocks: a small batch that does not fit in what is left of one seals
+/// the tail (the rest of the block, under SHARE_FROM bytes, is all that is lost) and starts
+/// the next.
+const TAIL_BLOCK: usize = 16 * 1024;
 
 /// The newest stream bytes, addressed by replication offsets (stream bytes are numbered from 1).
 #[derive(Debug, Clone)]
@@ -71,10 +73,11 @@ impl Backlog {
         self.end_offset += data.len() as i64;
         self.histlen += data.len();
         if data.len() < SHARE_FROM {
-            self.tail.extend_from_slice(&data);
-            if self.tail.len() >= TAIL_SEAL {
+            if self.tail.capacity() - self.tail.len() < data.len() {
                 self.seal_tail();
+                self.tail.reserve(TAIL_BLOCK);
             }
+            self.tail.extend_from_slice(&data);
         } else {
             self.seal_tail();
             self.chunks.push_back(data);
@@ -119,7 +122,8 @@ impl Backlog {
         while self.histlen > self.capacity {
             let excess = self.histlen - self.capacity;
             let Some(front) = self.chunks.front_mut() else {
-                // Only the tail is left (a capacity below TAIL_SEAL cannot be configured).
+                // Only the tail is left (not reached: it is never longer than the minimum
+                // capacity).
                 self.tail.advance(excess.min(self.tail.len()));
                 self.histlen -= excess;
                 break;

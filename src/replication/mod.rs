@@ -19,9 +19,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Size of the blocks the stream is encoded into (see [`Replication::flush_outbox`]): the
+/// Size of the blocks the stream is encoded into (see [`Replication::append_encoded`]): the
 /// 16 KiB Redis's shared replication buffer uses.
 const OUTBOX_BLOCK: usize = 16 * 1024;
+
+/// At least the bytes of a SELECT (or MULTI, or EXEC) in the stream.
+const SMALL_COMMAND_BOUND: usize = 64;
 
 /// The 40 zeros of an unset replid2.
 pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
@@ -241,7 +244,8 @@ impl Replication {
             self.pending.push((db, args.to_vec()));
             return;
         }
-        self.append_encoded(|seldb, out| {
+        let bound = SMALL_COMMAND_BOUND + propagate::encoded_bound(args);
+        self.append_encoded(bound, |seldb, out| {
             select_into(seldb, db, out);
             propagate::encode(args, out);
         });
@@ -254,7 +258,11 @@ impl Replication {
             return;
         }
         let cmds = std::mem::take(&mut self.pending);
-        self.append_encoded(|seldb, out| {
+        let bound = cmds
+            .iter()
+            .map(|(_, args)| 2 * SMALL_COMMAND_BOUND + propagate::encoded_bound(args))
+            .sum();
+        self.append_encoded(bound, |seldb, out| {
             let wrap = cmds.len() > 1;
             for (i, (db, args)) in cmds.iter().enumerate() {
                 select_into(seldb, *db, out);
@@ -274,14 +282,21 @@ impl Replication {
 
     /// Appends bytes to the stream: the backlog and every replica's queue, sharing one buffer.
     pub fn write_stream(&mut self, bytes: &[u8]) {
-        self.append_encoded(|_, out| out.extend_from_slice(bytes));
+        self.append_encoded(bytes.len(), |_, out| out.extend_from_slice(bytes));
     }
 
-    /// Appends what `fill` encodes (given the stream's current database) to the stream: into
-    /// the outbox, which the backlog and every replica then share.
-    fn append_encoded(&mut self, fill: impl FnOnce(&mut i64, &mut BytesMut)) {
+    /// Appends what `fill` encodes (given the stream's current database; at most `bound`
+    /// bytes) to the stream: into the outbox, which the backlog and every replica then share.
+    /// The outbox is a block of OUTBOX_BLOCK bytes that batches are split off; when the next
+    /// write does not fit, what the block holds goes out as it is and the write starts a fresh
+    /// block, so blocks are used to their end (the backlog holds them) and never copied.
+    fn append_encoded(&mut self, bound: usize, fill: impl FnOnce(&mut i64, &mut BytesMut)) {
         if self.backlog.is_none() {
             return;
+        }
+        if self.outbox.capacity() - self.outbox.len() < bound {
+            self.flush_outbox();
+            self.outbox.reserve(bound.max(OUTBOX_BLOCK));
         }
         let start = self.outbox.len();
         fill(&mut self.seldb, &mut self.outbox);
@@ -318,12 +333,15 @@ impl Replication {
         if self.outbox.is_empty() {
             return;
         }
-        let bytes = self.outbox.split().freeze();
-        // Batches are split off blocks of OUTBOX_BLOCK bytes: one allocation serves many
-        // batches. A new block is started (with nothing to copy) when this one runs low.
-        if self.outbox.capacity() < OUTBOX_BLOCK / 4 {
-            self.outbox.reserve(OUTBOX_BLOCK);
-        }
+        let bytes = if self.outbox.len() < backlog::SHARE_FROM {
+            // A small batch (a lone write) is copied out and its room in the block reused at
+            // once: the backlog copies it into its tail, so the block must not keep it too.
+            let small = Bytes::copy_from_slice(&self.outbox);
+            self.outbox.clear();
+            small
+        } else {
+            self.outbox.split().freeze()
+        };
         self.publish(bytes);
     }
 

@@ -100,11 +100,15 @@ pub fn rewrite(name: &str, args: &[Bytes], ks: &Keyspace, db: usize) -> Option<V
     }
 }
 
+/// At least the bytes [`encode`] writes for `args` (a length line is at most 1 + 20 + 2 bytes).
+pub fn encoded_bound(args: &[Bytes]) -> usize {
+    23 + args.iter().map(|a| a.len() + 25).sum::<usize>()
+}
+
 /// Encodes one command as a RESP multibulk (the only form a replication stream may carry). It
-/// runs for every replicated write on the event loop, so it reserves once per command.
+/// runs for every replicated write on the event loop: the stream reserves [`encoded_bound`]
+/// once, before it, so the writes below never grow the buffer.
 pub fn encode(args: &[Bytes], out: &mut BytesMut) {
-    // A length line is at most 1 + 20 + 2 bytes.
-    out.reserve(23 + args.iter().map(|a| a.len() + 25).sum::<usize>());
     put_int_line(out, b'*', args.len() as i64);
     for a in args {
         put_int_line(out, b'$', a.len() as i64);
