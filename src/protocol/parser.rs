@@ -92,6 +92,20 @@ impl Parser {
         Ok(self.next_into(buf, &mut args)?.then_some(args))
     }
 
+    /// The buffer length the pending request's current argument needs before it can complete
+    /// (0 when no argument is under way): a caller that copies the buffer before parsing it can
+    /// wait for that much instead of copying a growing prefix of a large value at every read.
+    pub fn needs(&self) -> usize {
+        match &self.pending {
+            Some(Pending {
+                bulk_len: Some(len),
+                pos,
+                ..
+            }) => pos + len + 2,
+            _ => 0,
+        }
+    }
+
     /// [`Parser::next`] into a caller's (empty) vector, so a connection can reuse one vector per
     /// pipelined request instead of allocating it; `Ok(false)` means more bytes are needed.
     pub fn next_into(
@@ -354,6 +368,22 @@ mod tests {
         }
         assert_eq!(got.unwrap()[2], Bytes::from("va\r\nl"));
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn needs_tells_how_long_a_large_argument_still_is() {
+        let mut p = Parser::default();
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\nxx"[..]);
+        assert_eq!(p.needs(), 0, "nothing under way");
+        assert_eq!(p.next(&mut buf).unwrap(), None);
+        let header = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\n".len();
+        assert_eq!(p.needs(), header + 1000 + 2);
+        buf.extend_from_slice(&[b'x'; 998]);
+        assert_eq!(p.next(&mut buf).unwrap(), None, "the CRLF is missing");
+        buf.extend_from_slice(b"\r\n");
+        assert_eq!(buf.len(), p.needs());
+        assert_eq!(p.next(&mut buf).unwrap().map(|c| c[2].len()), Some(1000));
+        assert_eq!(p.needs(), 0);
     }
 
     #[test]

@@ -294,15 +294,21 @@ impl Replication {
         if self.backlog.is_none() {
             return;
         }
-        if self.outbox.capacity() - self.outbox.len() < bound {
-            self.flush_outbox();
-            self.outbox.reserve(bound.max(OUTBOX_BLOCK));
-        }
+        self.make_room(bound);
         let start = self.outbox.len();
         fill(&mut self.seldb, &mut self.outbox);
         let written = (self.outbox.len() - start) as u64;
         self.offset += written as i64;
         self.stats.stream_bytes += written;
+    }
+
+    /// Makes room for `bound` more bytes in the outbox without growing its block: when they do
+    /// not fit, what the block holds goes out as it is and a fresh block starts.
+    fn make_room(&mut self, bound: usize) {
+        if self.outbox.capacity() - self.outbox.len() < bound {
+            self.flush_outbox();
+            self.outbox.reserve(bound.max(OUTBOX_BLOCK));
+        }
     }
 
     /// Bytes queued for replicas (INFO `mem_clients_slaves`): memory that, as in Redis, does not
@@ -345,12 +351,15 @@ impl Replication {
         self.publish(bytes);
     }
 
-    /// A replica forwards the bytes it applied to its own backlog and sub-replicas, sharing
-    /// the received buffer; its offset advances separately, once commands complete
-    /// ([`Replication::offset_applied`]).
-    pub fn write_stream_applied(&mut self, bytes: Bytes) {
-        self.flush_outbox();
-        self.publish(bytes);
+    /// A replica forwards the bytes it applied to its own backlog and sub-replicas (copied
+    /// into the outbox, so the blocks the backlog keeps hold nothing else; sharing the read
+    /// buffer would keep its other bytes alive too); its offset advances separately, once
+    /// commands complete ([`Replication::offset_applied`]).
+    pub fn write_stream_applied(&mut self, bytes: &[u8]) {
+        if self.backlog.is_some() {
+            self.make_room(bytes.len());
+            self.outbox.extend_from_slice(bytes);
+        }
     }
 
     /// Appends `bytes` to the backlog and every replica's queue (no copy: they share it).

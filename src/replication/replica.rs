@@ -739,8 +739,13 @@ async fn stream_commands(
             let mut core = shared.core();
             let core = &mut *core;
             // Sub-replicas and our backlog get exactly the bytes we applied: the master's own
-            // bytes, forwarded once per batch (not re-encoded command by command).
-            let batch = Bytes::copy_from_slice(&buf);
+            // bytes, forwarded once per batch (not re-encoded command by command). Nothing is
+            // copied while a large argument is still arriving.
+            let batch = if buf.len() < parser.needs() {
+                Bytes::new()
+            } else {
+                Bytes::copy_from_slice(&buf)
+            };
             let mut applied = 0usize;
             loop {
                 let before = buf.len();
@@ -748,7 +753,7 @@ async fn stream_commands(
                     Ok(Some(a)) => a,
                     Ok(None) => break,
                     Err(e) => {
-                        core.repl.write_stream_applied(batch.slice(..applied));
+                        core.repl.write_stream_applied(&batch[..applied]);
                         return Err(format!("protocol error from master: {}", e.0));
                     }
                 };
@@ -783,7 +788,7 @@ async fn stream_commands(
                     uncounted = 0;
                 }
             }
-            core.repl.write_stream_applied(batch.slice(..applied));
+            core.repl.write_stream_applied(&batch[..applied]);
             if let Some(m) = core.repl.master.as_mut() {
                 m.last_io = Some(last_io);
                 m.read_offset = core.repl.offset + uncounted;
