@@ -425,3 +425,54 @@ fn arity_texts() {
     ]];
     assert_no_diffs(p.diff(seqs));
 }
+
+/// FLUSHALL and FLUSHDB free the old data before replying unless asked for ASYNC (or
+/// `lazyfree-lazy-user-flush yes`), as Redis does: freeing in the background while clients
+/// write made glibc's malloc sweep it all later on the event loop, a stall of tens of ms.
+#[test]
+fn flush_frees_before_replying_unless_async() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.conn();
+    let used = |c: &mut redis::Connection| -> i64 {
+        info_field(c, "memory", "used_memory")
+            .and_then(|v| v.parse().ok())
+            .expect("used_memory")
+    };
+    let empty = used(&mut c);
+    for (flush, mode) in [("FLUSHALL", None), ("FLUSHDB", Some("SYNC"))] {
+        let _: () = redis::cmd("DEBUG")
+            .arg("POPULATE")
+            .arg(200_000)
+            .query(&mut c)
+            .unwrap();
+        let full = used(&mut c);
+        assert!(full > empty + 10_000_000, "{full} after populating");
+        let mut cmd = redis::cmd(flush);
+        if let Some(m) = mode {
+            cmd.arg(m);
+        }
+        let _: () = cmd.query(&mut c).unwrap();
+        let after = used(&mut c);
+        assert!(
+            after < empty + (full - empty) / 10,
+            "{flush} {mode:?} replied with {after} bytes in use ({empty} empty, {full} full)"
+        );
+    }
+    // ASYNC (and the lazy config) still empty the keyspace at once.
+    for (config, flush) in [("no", vec!["FLUSHALL", "ASYNC"]), ("yes", vec!["FLUSHDB"])] {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("lazyfree-lazy-user-flush")
+            .arg(config)
+            .query(&mut c)
+            .unwrap();
+        let _: () = redis::cmd("DEBUG")
+            .arg("POPULATE")
+            .arg(50_000)
+            .query(&mut c)
+            .unwrap();
+        let _: () = redis::cmd(flush[0]).arg(&flush[1..]).query(&mut c).unwrap();
+        let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+        assert_eq!(n, 0, "{flush:?} with lazyfree-lazy-user-flush {config}");
+    }
+}

@@ -798,27 +798,32 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC; freeing is always off the command path.
-fn flush_mode(args: &[Bytes]) -> CmdResult {
+/// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC; without one `lazyfree-lazy-user-flush`
+/// decides, as in Redis. True when the old data is freed in the background. A synchronous
+/// flush pays for the freeing itself: done in the background while clients go on writing,
+/// glibc's malloc later sweeps every chunk freed there in one go on the event loop, a stall
+/// of tens of milliseconds after flushing a few hundred thousand keys.
+fn flush_mode(ctx: &Ctx, args: &[Bytes]) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(()),
-        2 if is_opt(&args[1], "async") || is_opt(&args[1], "sync") => Ok(()),
+        1 => Ok(ctx.shared.config().bool("lazyfree-lazy-user-flush")),
+        2 if is_opt(&args[1], "async") => Ok(true),
+        2 if is_opt(&args[1], "sync") => Ok(false),
         _ => Err(CmdError::Syntax),
     }
 }
 
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(ctx, args)?;
     let db = ctx.db();
-    let n = ctx.ks.flush_db(db);
+    let n = ctx.ks.flush_db(db, lazy);
     ctx.dirty(n as u64);
     ctx.out.ok();
     Ok(())
 }
 
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    flush_mode(args)?;
-    let n = ctx.ks.flush_all();
+    let lazy = flush_mode(ctx, args)?;
+    let n = ctx.ks.flush_all(lazy);
     ctx.dirty(n as u64);
     // As Redis: a running background save is killed, and with save points the (now empty)
     // dataset is saved at once, which resets the change counter.

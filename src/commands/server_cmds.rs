@@ -1087,7 +1087,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 ctx.repl.rdb_aux(),
             )
             .map_err(|_| CmdError::err("Error trying to save the DB"))?;
-            ctx.ks.flush_all();
+            ctx.ks.flush_all(false);
             let path = persistence::rdb_path(&cfg);
             persistence::load_file(ctx.ks, &path, ctx.limits(), None).map_err(|e| {
                 tracing::warn!("DEBUG RELOAD failed to load {}: {e}", path.display());

@@ -448,22 +448,24 @@ impl Keyspace {
         self.dbs[db].keys.len()
     }
 
-    /// Empties one database; returns the number of keys removed.
-    pub fn flush_db(&mut self, db: usize) -> usize {
+    /// Empties one database; returns the number of keys removed. `lazy` frees a large one in
+    /// a background thread (FLUSHDB ASYNC) instead of before returning (SYNC, Redis's default).
+    pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
         self.signal_flushed(db);
         let old = std::mem::take(&mut self.dbs[db]);
         let n = old.keys.len();
         if let Some(old) = self.preserve_flushed(db, old) {
-            if n > 1024 {
+            if lazy && n > 1024 {
                 drop_in_background(old);
             }
         }
         n
     }
 
-    /// Empties every database; returns the number of keys removed.
-    pub fn flush_all(&mut self) -> usize {
-        (0..self.dbs.len()).map(|i| self.flush_db(i)).sum()
+    /// Empties every database; returns the number of keys removed (`lazy` as for
+    /// [`Keyspace::flush_db`]).
+    pub fn flush_all(&mut self, lazy: bool) -> usize {
+        (0..self.dbs.len()).map(|i| self.flush_db(i, lazy)).sum()
     }
 
     /// Replaces every database with those of `loaded` (a replica's completed full sync): the old

@@ -469,7 +469,7 @@ mod tests {
         }
         let (id, _) = ks.begin_snapshot().unwrap();
         let (first, _) = step(&mut ks, id, 50);
-        ks.flush_db(0);
+        ks.flush_db(0, true);
         ks.swap_dbs(1, 2);
         ks.set(2, b"b0", Value::Int(999), false);
         let mut all: Vec<_> = first;
