@@ -433,11 +433,7 @@ fn arity_texts() {
 fn flush_frees_before_replying_unless_async() {
     let server = Server::start(&["--enable-debug-command", "yes"]);
     let mut c = server.conn();
-    let used = |c: &mut redis::Connection| -> i64 {
-        info_field(c, "memory", "used_memory")
-            .and_then(|v| v.parse().ok())
-            .expect("used_memory")
-    };
+    let used = |c: &mut redis::Connection| info_int(c, "memory", "used_memory");
     let empty = used(&mut c);
     for (flush, mode) in [("FLUSHALL", None), ("FLUSHDB", Some("SYNC"))] {
         let _: () = redis::cmd("DEBUG")

@@ -364,11 +364,7 @@ fn waits_on_writes_already_asked_for_share_one_getack() {
     };
     let getack_len = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n".len() as i64;
     let mut probe = master.conn();
-    let mut offset = || -> i64 {
-        info_field(&mut probe, "replication", "master_repl_offset")
-            .and_then(|v| v.parse().ok())
-            .expect("master_repl_offset")
-    };
+    let mut offset = || info_int(&mut probe, "replication", "master_repl_offset");
     let wait_for_two = |c: &mut redis::Connection| {
         let n: i64 = redis::cmd("WAIT").arg(2).arg(50).query(c).unwrap();
         assert_eq!(n, 1, "one replica acknowledged");
@@ -416,11 +412,7 @@ fn backlog_memory_stays_close_to_its_size() {
         }
         let _: () = pipe.query(&mut m).unwrap();
     }
-    let used = |m: &mut redis::Connection| -> i64 {
-        info_field(m, "memory", "used_memory")
-            .and_then(|v| v.parse().ok())
-            .expect("used_memory")
-    };
+    let used = |m: &mut redis::Connection| info_int(m, "memory", "used_memory");
     let histlen = info_field(&mut m, "replication", "repl_backlog_histlen");
     assert_eq!(histlen.as_deref(), Some("4194304"), "the backlog is full");
     let before = used(&mut m);

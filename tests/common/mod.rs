@@ -751,6 +751,13 @@ pub fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> Opti
     })
 }
 
+/// An integer field of an INFO section; panics when it is absent (the test needs it).
+pub fn info_int(c: &mut redis::Connection, section: &str, field: &str) -> i64 {
+    info_field(c, section, field)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("INFO {section} has no integer {field}"))
+}
+
 /// Reads pub/sub messages from `sub` until the `__keyevent@0__:end` marker a keyspace-event test
 /// publishes last, as display lines; a 5 s silence is recorded as `<timeout>` and ends the read.
 pub fn read_until_end_marker(sub: &mut Raw) -> Vec<String> {
