@@ -26,7 +26,7 @@ pub const SHARE_FROM: usize = 512;
 const TAIL_BLOCK: usize = 16 * 1024;
 
 /// The newest stream bytes, addressed by replication offsets (stream bytes are numbered from 1).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Backlog {
     /// Stream buffers, oldest first; with `tail` after them, the last `histlen` bytes of the
     /// stream.
@@ -70,18 +70,25 @@ impl Backlog {
     /// Appends a buffer of stream bytes (shared with the replicas' queues), dropping the oldest
     /// bytes beyond the capacity.
     pub fn append(&mut self, data: Bytes) {
+        if data.len() < SHARE_FROM {
+            return self.append_copy(&data);
+        }
         self.end_offset += data.len() as i64;
         self.histlen += data.len();
-        if data.len() < SHARE_FROM {
-            if self.tail.capacity() - self.tail.len() < data.len() {
-                self.seal_tail();
-                self.tail.reserve(TAIL_BLOCK);
-            }
-            self.tail.extend_from_slice(&data);
-        } else {
+        self.seal_tail();
+        self.chunks.push_back(data);
+        self.trim();
+    }
+
+    /// Appends stream bytes by copying them into the tail (a small batch).
+    pub fn append_copy(&mut self, data: &[u8]) {
+        self.end_offset += data.len() as i64;
+        self.histlen += data.len();
+        if self.tail.capacity() - self.tail.len() < data.len() {
             self.seal_tail();
-            self.chunks.push_back(data);
+            self.tail.reserve(TAIL_BLOCK.max(data.len()));
         }
+        self.tail.extend_from_slice(data);
         self.trim();
     }
 

@@ -339,16 +339,24 @@ impl Replication {
         if self.outbox.is_empty() {
             return;
         }
-        let bytes = if self.outbox.len() < backlog::SHARE_FROM {
-            // A small batch (a lone write) is copied out and its room in the block reused at
-            // once: the backlog copies it into its tail, so the block must not keep it too.
-            let small = Bytes::copy_from_slice(&self.outbox);
-            self.outbox.clear();
-            small
-        } else {
-            self.outbox.split().freeze()
-        };
-        self.publish(bytes);
+        if self.outbox.len() >= backlog::SHARE_FROM {
+            let bytes = self.outbox.split().freeze();
+            self.push_to_replicas(&bytes);
+            if let Some(b) = self.backlog.as_mut() {
+                b.append(bytes);
+            }
+            return;
+        }
+        // A small batch (a lone write) is copied, into the backlog's tail and (when a replica
+        // is there to take it) out for the replicas, and its room in the block reused at once,
+        // so the blocks the backlog keeps hold nothing twice.
+        if let Some(b) = self.backlog.as_mut() {
+            b.append_copy(&self.outbox);
+        }
+        if self.replicas.iter().any(|r| !r.handle.is_killed()) {
+            self.push_to_replicas(&Bytes::copy_from_slice(&self.outbox));
+        }
+        self.outbox.clear();
     }
 
     /// A replica forwards the bytes it applied to its own backlog and sub-replicas (copied
@@ -362,15 +370,12 @@ impl Replication {
         }
     }
 
-    /// Appends `bytes` to the backlog and every replica's queue (no copy: they share it).
-    fn publish(&mut self, bytes: Bytes) {
-        // A killed replica (CLIENT KILL, output limits) gets nothing more, even before its
-        // connection task has removed it: it must resume from where the kill cut it off.
+    /// Queues `bytes` for every replica (no copy: they share it). A killed replica (CLIENT
+    /// KILL, output limits) gets nothing more, even before its connection task has removed it:
+    /// it must resume from where the kill cut it off.
+    fn push_to_replicas(&self, bytes: &Bytes) {
         for r in self.replicas.iter().filter(|r| !r.handle.is_killed()) {
             r.handle.push(bytes.clone());
-        }
-        if let Some(b) = self.backlog.as_mut() {
-            b.append(bytes);
         }
     }
 
