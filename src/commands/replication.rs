@@ -208,7 +208,7 @@ fn start_sync(ctx: &mut Ctx, req_id: &str, req_off: i64, legacy: bool) -> CmdRes
             "NOMASTERLINK Can't SYNC while not connected with my master".into(),
         ));
     }
-    let backlog_size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
+    let backlog_size = ctx.shared.config().backlog_size();
     let conf = ctx.client.replconf.clone();
     let plan = if legacy {
         ctx.repl.stats.sync_full += 1;

@@ -600,7 +600,7 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     // The log level and other hot settings refresh with the config guard; the
                     // backlog is resized here, keeping the newest bytes that fit.
                     if changed.contains(&"repl-backlog-size") {
-                        let size = ctx.shared.config().int("repl-backlog-size").max(1) as usize;
+                        let size = ctx.shared.config().backlog_size();
                         if let Some(b) = ctx.repl.backlog.as_mut() {
                             b.resize(size);
                         }

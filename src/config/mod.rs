@@ -236,6 +236,12 @@ impl Config {
         }
     }
 
+    /// `repl-backlog-size` in bytes: the size a new backlog gets and a resize keeps, read by
+    /// the master, the replica and CONFIG SET alike.
+    pub fn backlog_size(&self) -> usize {
+        self.int("repl-backlog-size").max(1) as usize
+    }
+
     /// A yes/no directive.
     pub fn bool(&self, name: &str) -> bool {
         self.get(name) == "yes"

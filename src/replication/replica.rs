@@ -143,7 +143,7 @@ pub fn become_master(
     ks.is_replica = false;
     repl.shift_replication_id();
     if repl.backlog.is_none() {
-        let size = shared.config().int("repl-backlog-size").max(1) as usize;
+        let size = shared.config().backlog_size();
         let offset = repl.offset;
         repl.install_backlog(size, offset);
     }
@@ -474,7 +474,7 @@ async fn full_sync(
         repl.second_replid_offset = -1;
         repl.offset = off;
         repl.has_history = true;
-        let size = shared.config().int("repl-backlog-size").max(1) as usize;
+        let size = shared.config().backlog_size();
         repl.install_backlog(size, off);
         repl.disconnect_replicas();
         repl.master_db = stream_db;

@@ -808,7 +808,7 @@ async fn load_at_startup(shared: &Arc<Shared>) -> Option<i32> {
             persistence::rdb_path(&cfg),
             shared.hot.encoding_limits(),
             cfg.replicaof.clone(),
-            cfg.int("repl-backlog-size").max(1) as usize,
+            cfg.backlog_size(),
             cfg.int("databases").max(1) as usize,
         )
     };
