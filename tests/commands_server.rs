@@ -157,6 +157,82 @@ fn time_slowlog_memory_debug() {
     assert_no_diffs(p.diff(seqs));
 }
 
+/// Container commands look their subcommand up with the command itself, as Redis 7.0 does: an
+/// unknown one (printed to 128 bytes), a wrong count for a known one ('pubsub|numpat'), and
+/// a count a subcommand's own parser refuses each get Redis's text; INFO commandstats counts
+/// each subcommand on its own line and an unknown one on none.
+#[test]
+fn container_subcommands_answer_as_redis() {
+    let p = pair!();
+    let long = "s".repeat(200);
+    let mut seqs: Vec<Vec<&str>> = Vec::new();
+    for container in [
+        "OBJECT", "CLIENT", "CONFIG", "SLOWLOG", "MEMORY", "COMMAND", "PUBSUB",
+    ] {
+        seqs.push(vec![container, &long]);
+        seqs.push(vec![container, &long, "x", "y"]);
+        seqs.push(vec![container, "HELP", "x"]);
+    }
+    for cmd in [
+        &["PUBSUB", "NUMPAT", "x"][..],
+        &["PUBSUB", "CHANNELS", "a", "b"],
+        &["MEMORY", "DOCTOR", "x"],
+        &["MEMORY", "PURGE"],
+        &["MEMORY", "PURGE", "x"],
+        &["CLIENT", "TRACKING"],
+        &["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"],
+        &["CLIENT", "PAUSE", "1", "ALL", "x"],
+        &["SLOWLOG", "GET", "1", "2"],
+        &["OBJECT", "ENCODING"],
+        &["OBJECT", "Encoding", "missing"],
+        &["DEBUG", &long, "x"],
+    ] {
+        seqs.push(cmd.to_vec());
+    }
+    let seq: Vec<&[&str]> = seqs.iter().map(|c| &c[..]).collect();
+    assert_no_diffs(p.diff(&[&seq]));
+
+    // The same calls on both servers, then their commandstats lines without the timings.
+    let stats = |port: u16| -> BTreeSet<String> {
+        let mut c = conn(port);
+        let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+        for args in [
+            &["OBJECT", "ENCODING", "missing"][..],
+            &["OBJECT", "ENCODING"],
+            &["OBJECT", "NOSUCH"],
+            &["CLIENT", "ID"],
+            &["CLIENT", "ID"],
+            &["PUBSUB", "NUMPAT", "x"],
+            &["SLOWLOG", "GET", "1", "2"],
+        ] {
+            let mut cmd = redis::cmd(args[0]);
+            for a in &args[1..] {
+                cmd.arg(*a);
+            }
+            let _ = cmd.query::<redis::Value>(&mut c);
+        }
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut c)
+            .unwrap();
+        info.lines()
+            .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_config|"))
+            .map(|l| {
+                let (name, fields) = l.split_once(':').unwrap();
+                let kept: Vec<&str> = fields
+                    .split(',')
+                    .filter(|f| !f.starts_with("usec"))
+                    .collect();
+                format!("{name}:{}", kept.join(","))
+            })
+            .collect()
+    };
+    let ours = stats(p.ours.port);
+    assert_eq!(ours, stats(p.real.port));
+    assert!(ours.contains("cmdstat_client|id:calls=2,rejected_calls=0,failed_calls=0"));
+    assert!(ours.contains("cmdstat_object|encoding:calls=1,rejected_calls=1,failed_calls=0"));
+}
+
 #[test]
 fn slowlog_records_commands() {
     let p = pair!();

@@ -1,7 +1,10 @@
 //! Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO and the CLIENT container.
 
-use super::table::{cmd, flags::*, CommandSpec};
-use super::{arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
+use super::table::{cmd, flags::*, sub, CommandSpec};
+use super::{
+    arg_i64, arg_str, is_opt, reply_help, subcommand_syntax_error, unknown_subcommand, CmdError,
+    CmdResult, Ctx,
+};
 use crate::protocol::Resp;
 use crate::server::{ClientKind, Pause, ReplyMode, REDIS_VERSION};
 use bytes::Bytes;
@@ -78,7 +81,25 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.4.0",
         "A container for client connection commands",
         client,
-    ),
+    )
+    .subcommands(&[
+        sub("client|caching", 3),
+        sub("client|getname", 2),
+        sub("client|getredir", 2),
+        sub("client|help", 2),
+        sub("client|id", 2),
+        sub("client|info", 2),
+        sub("client|kill", -3),
+        sub("client|list", -2),
+        sub("client|no-evict", 3),
+        sub("client|pause", -3),
+        sub("client|reply", 3),
+        sub("client|setname", 3),
+        sub("client|tracking", -3),
+        sub("client|trackinginfo", 2),
+        sub("client|unblock", -3),
+        sub("client|unpause", 2),
+    ]),
 ];
 
 fn ping(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
@@ -467,21 +488,13 @@ fn kill_client(ctx: &mut Ctx, c: &crate::server::ClientHandle, me: u64) {
 }
 
 fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    // Unknown subcommands and argument counts outside the arity were refused by the dispatcher.
     let sub = arg_str(&args[1]).to_ascii_lowercase();
-    let arity = |ok: bool| {
-        if ok {
-            Ok(())
-        } else {
-            Err(CmdError::Arity(format!("client|{sub}")))
-        }
-    };
     match sub.as_str() {
         "id" => {
-            arity(args.len() == 2)?;
             ctx.out.int(ctx.client.id() as i64);
         }
         "getname" => {
-            arity(args.len() == 2)?;
             let name = ctx.client.handle.info().name;
             if name.is_empty() {
                 ctx.out.null();
@@ -490,14 +503,12 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "setname" => {
-            arity(args.len() == 3)?;
             validate_name(&args[2])?;
             let name = arg_str(&args[2]).into_owned();
             ctx.client.handle.update(|i| i.name = name);
             ctx.out.ok();
         }
         "info" => {
-            arity(args.len() == 2)?;
             let mut line = client_line(&ctx.client.handle, Some("client|info"));
             line = line.replacen(
                 &format!("db={}", ctx.client.handle.info().db),
@@ -509,11 +520,9 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         "list" => client_list(ctx, args)?,
         "kill" => {
-            arity(args.len() >= 3)?;
             client_kill(ctx, args)?;
         }
         "reply" => {
-            arity(args.len() == 3)?;
             if is_opt(&args[2], "on") {
                 ctx.client.reply_mode = ReplyMode::On;
                 ctx.out.ok();
@@ -528,12 +537,8 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "pause" => {
-            arity(args.len() >= 3)?;
             if args.len() > 4 {
-                return Err(CmdError::err(format!(
-                    "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                    arg_str(&args[1])
-                )));
+                return Err(subcommand_syntax_error(args));
             }
             let ms = arg_i64(&args[2])
                 .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
@@ -553,19 +558,19 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ctx.out.ok();
         }
         "unpause" => {
-            arity(args.len() == 2)?;
             ctx.shared.set_pause(None);
             ctx.out.ok();
         }
         "no-evict" => {
-            arity(args.len() == 3)?;
             if !(is_opt(&args[2], "on") || is_opt(&args[2], "off")) {
                 return Err(CmdError::Syntax);
             }
             ctx.out.ok();
         }
         "unblock" => {
-            arity(args.len() == 3 || args.len() == 4)?;
+            if args.len() > 4 {
+                return Err(subcommand_syntax_error(args));
+            }
             let id = arg_i64(&args[2])?;
             let as_error = match args.get(3) {
                 None => false,
@@ -592,7 +597,6 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "getredir" => {
-            arity(args.len() == 2)?;
             ctx.out.int(-1);
         }
         "tracking" | "caching" | "trackinginfo" => {
@@ -601,18 +605,8 @@ fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 sub.to_ascii_uppercase()
             )));
         }
-        "help" => {
-            ctx.out.array(CLIENT_HELP.len());
-            for l in CLIENT_HELP {
-                ctx.out.simple(l);
-            }
-        }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand '{}'. Try CLIENT HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        "help" => reply_help(ctx, CLIENT_HELP),
+        _ => return Err(unknown_subcommand(args)),
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Generic key commands (Redis's `db.c` and `expire.c`): existence, deletion, renaming, TTLs,
 //! iteration, and database-level operations.
 
-use super::table::{cmd, flags::*, CommandSpec};
-use super::{arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
+use super::table::{cmd, flags::*, sub, CommandSpec};
+use super::{arg_i64, arg_str, is_opt, reply_help, CmdError, CmdResult, Ctx};
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 
@@ -137,7 +137,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.2.3",
         "A container for object introspection commands",
         object,
-    ),
+    )
+    .subcommands(&[
+        sub("object|encoding", 3),
+        sub("object|freq", 3),
+        sub("object|help", 2),
+        sub("object|idletime", 3),
+        sub("object|refcount", 3),
+    ]),
     cmd(
         "expire",
         -3,
@@ -562,40 +569,27 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = arg_str(&args[1]).to_ascii_lowercase();
     if sub == "help" {
-        if args.len() != 2 {
-            return Err(CmdError::Arity("object|help".into()));
-        }
-        let lines = [
-            "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "ENCODING <key>",
-            "    Return the kind of internal representation used in order to store the value",
-            "    associated with a <key>.",
-            "FREQ <key>",
-            "    Return the access frequency index of the <key>. The returned integer is",
-            "    proportional to the logarithm of the recent access frequency of the key.",
-            "IDLETIME <key>",
-            "    Return the idle time of the <key>, that is the approximated number of",
-            "    seconds elapsed since the last access to the key.",
-            "REFCOUNT <key>",
-            "    Return the number of references of the value associated with the specified",
-            "    <key>.",
-            "HELP",
-            "    Prints this help.",
-        ];
-        ctx.out.array(lines.len());
-        for l in lines {
-            ctx.out.simple(l);
-        }
+        reply_help(
+            ctx,
+            &[
+                "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+                "HELP",
+                "    Prints this help.",
+            ],
+        );
         return Ok(());
-    }
-    if !matches!(sub.as_str(), "encoding" | "freq" | "idletime" | "refcount") {
-        return Err(CmdError::err(format!(
-            "unknown subcommand '{}'. Try OBJECT HELP.",
-            arg_str(&args[1])
-        )));
-    }
-    if args.len() != 3 {
-        return Err(CmdError::Arity(format!("object|{sub}")));
     }
     let policy = ctx.ks.access_policy;
     let lfu = matches!(policy, crate::store::access::AccessPolicy::Lfu { .. });

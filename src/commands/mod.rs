@@ -26,7 +26,7 @@ use crate::store::Keyspace;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use table::flags;
+use table::{arity_allows, flags};
 pub use table::{CommandSpec, CommandTable, MemberArg};
 
 /// Everything a handler may touch while the keyspace lock is held.
@@ -453,20 +453,57 @@ pub fn is_opt(arg: &Bytes, name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
+/// An argument as Redis's `%.Ns` prints it in an error: at most `max` bytes, ending at a NUL.
+fn clipped(arg: &[u8], max: usize) -> &[u8] {
+    let end = arg.len().min(max);
+    let end = arg[..end].iter().position(|&b| b == 0).unwrap_or(end);
+    &arg[..end]
+}
+
+/// Redis's refusal of a subcommand a container does not have.
+pub fn unknown_subcommand(args: &[Bytes]) -> CmdError {
+    CmdError::err(format!(
+        "unknown subcommand '{}'. Try {} HELP.",
+        arg_str(clipped(&args[1], 128)),
+        arg_str(&args[0]).to_uppercase()
+    ))
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: a subcommand given arguments it cannot take.
+pub fn subcommand_syntax_error(args: &[Bytes]) -> CmdError {
+    CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        arg_str(clipped(&args[1], 128)),
+        arg_str(&args[0]).to_uppercase()
+    ))
+}
+
+/// A container's HELP reply: its lines as status replies.
+pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
+    ctx.out.array(lines.len());
+    for l in lines {
+        ctx.out.simple(l);
+    }
+}
+
 /// Redis's reply to an unknown command: the name and up to 128 bytes of quoted arguments.
 fn unknown_command(args: &[Bytes]) -> String {
-    let mut rest = String::new();
+    // Counted in bytes, as Redis counts them, before any lossy conversion.
+    let mut rest = Vec::new();
     for a in &args[1..] {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        let text = arg_str(a);
-        let cut: String = text.chars().take(room).collect();
-        rest.push_str(&format!("'{cut}' "));
+        rest.push(b'\'');
+        rest.extend_from_slice(clipped(a, room));
+        rest.extend_from_slice(b"' ");
     }
-    let name: String = arg_str(&args[0]).chars().take(128).collect();
-    format!("ERR unknown command '{name}', with args beginning with: {rest}")
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        arg_str(clipped(&args[0], 128)),
+        arg_str(&rest)
+    )
 }
 
 /// Formats a MONITOR line: `+<secs>.<micros> [<db> <addr>] "arg" ...`.
@@ -565,15 +602,36 @@ pub fn call_spec(
         flag_multi_error(ctx);
         let msg = CmdError::Arity(spec.name.to_string()).to_string();
         ctx.intro.count_error(&msg);
-        ctx.intro.stat(spec).rejected_calls += 1;
+        ctx.intro.stat(spec.stat_key()).rejected_calls += 1;
         ctx.out.error(&msg);
         return None;
+    }
+    // A container's subcommand is looked up (and its arity checked) with the command itself,
+    // as in Redis: an unknown one is refused without counting on any command's line.
+    let mut stat_key = spec.stat_key();
+    if let Some(name) = args.get(1).filter(|_| !spec.subcommands.is_empty()) {
+        let Some(sub) = spec.subcommand(name) else {
+            let msg = unknown_subcommand(args).to_string();
+            flag_multi_error(ctx);
+            ctx.intro.count_error(&msg);
+            ctx.out.error(&msg);
+            return None;
+        };
+        stat_key = sub.stat_key();
+        if !arity_allows(sub.arity, args.len()) {
+            let msg = CmdError::Arity(sub.full_name.to_string()).to_string();
+            flag_multi_error(ctx);
+            ctx.intro.count_error(&msg);
+            ctx.intro.stat(stat_key).rejected_calls += 1;
+            ctx.out.error(&msg);
+            return None;
+        }
     }
     if !ctx.client.authenticated && spec.flags & flags::NO_AUTH == 0 {
         let msg = "NOAUTH Authentication required.";
         flag_multi_error(ctx);
         ctx.intro.count_error(msg);
-        ctx.intro.stat(spec).rejected_calls += 1;
+        ctx.intro.stat(stat_key).rejected_calls += 1;
         ctx.out.error(msg);
         return None;
     }
@@ -595,7 +653,7 @@ pub fn call_spec(
     if !ctx.client.in_exec {
         if let Some(msg) = refusal(ctx, spec) {
             ctx.intro.count_error(&msg);
-            ctx.intro.stat(spec).rejected_calls += 1;
+            ctx.intro.stat(stat_key).rejected_calls += 1;
             if spec.name == "exec" && ctx.client.multi.is_some() {
                 transactions::abort_exec(ctx, &msg);
             } else {
@@ -636,27 +694,14 @@ pub fn call_spec(
     let micros = took.as_micros() as u64;
     ctx.publish_logged_events();
     propagate(ctx, spec, args, dirty_before);
-    // An unknown subcommand of a container command is refused before execution in Redis (the
-    // lookup fails): it counts as rejected, and neither the slow log nor MONITOR sees it.
-    let rejected =
-        matches!(&result, Err(CmdError::Msg(m)) if m.starts_with("ERR unknown subcommand"));
-    let stat = ctx.intro.stat(spec);
-    if rejected {
-        stat.rejected_calls += 1;
-    } else {
-        stat.calls += 1;
-        stat.usec += micros;
-    }
+    let stat = ctx.intro.stat(stat_key);
+    stat.calls += 1;
+    stat.usec += micros;
     if let Err(e) = result {
-        if !rejected {
-            stat.failed_calls += 1;
-        }
+        stat.failed_calls += 1;
         let msg = e.to_string();
         ctx.intro.count_error(&msg);
         ctx.out.error(&msg);
-    }
-    if rejected {
-        return None;
     }
     let threshold = ctx.shared.hot.slowlog_slower_than.load(Ordering::Relaxed);
     if threshold >= 0 && micros >= threshold as u64 && spec.flags & flags::SKIP_SLOWLOG == 0 {

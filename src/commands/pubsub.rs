@@ -1,7 +1,7 @@
 //! Pub/sub commands (Redis's `pubsub.c`): SUBSCRIBE and friends, PUBLISH, SPUBLISH and PUBSUB.
 
-use super::table::{cmd, flags::*, CommandSpec};
-use super::{arg_str, CmdError, CmdResult, Ctx};
+use super::table::{cmd, flags::*, sub, CommandSpec};
+use super::{arg_str, reply_help, subcommand_syntax_error, CmdResult, Ctx};
 use crate::server::pubsub::{Kind, Subscriber};
 use crate::server::ClientKind;
 use bytes::Bytes;
@@ -97,7 +97,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.8.0",
         "A container for Pub/Sub commands",
         pubsub,
-    ),
+    )
+    .subcommands(&[
+        sub("pubsub|channels", -2),
+        sub("pubsub|help", 2),
+        sub("pubsub|numpat", 2),
+        sub("pubsub|numsub", -2),
+        sub("pubsub|shardchannels", -2),
+        sub("pubsub|shardnumsub", -2),
+    ]),
 ];
 
 /// The reply word of a (un)subscription of `kind`.
@@ -239,12 +247,6 @@ const PUBSUB_HELP: &[&str] = &[
 
 fn pubsub(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = arg_str(&args[1]).to_ascii_lowercase();
-    let arity_err = || {
-        CmdError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            arg_str(&args[1])
-        ))
-    };
     match sub.as_str() {
         "channels" | "shardchannels" if args.len() <= 3 => {
             let kind = if sub == "channels" {
@@ -271,14 +273,10 @@ fn pubsub(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 ctx.out.int(ctx.pubsub.count(kind, name) as i64);
             }
         }
-        "numpat" if args.len() == 2 => ctx.out.int(ctx.pubsub.pattern_count() as i64),
-        "help" if args.len() == 2 => {
-            ctx.out.array(PUBSUB_HELP.len());
-            for l in PUBSUB_HELP {
-                ctx.out.simple(l);
-            }
-        }
-        _ => return Err(arity_err()),
+        "numpat" => ctx.out.int(ctx.pubsub.pattern_count() as i64),
+        "help" => reply_help(ctx, PUBSUB_HELP),
+        // CHANNELS / SHARDCHANNELS with more than a pattern.
+        _ => return Err(subcommand_syntax_error(args)),
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, MONITOR, SLOWLOG, MEMORY, DEBUG and
 //! SHUTDOWN.
 
-use super::table::{cmd, flags, flags::*, CommandSpec};
-use super::{arg_f64, arg_i64, arg_str, is_opt, CmdError, CmdResult, Ctx};
+use super::table::{cmd, flags, flags::*, sub, CommandSpec};
+use super::{
+    arg_f64, arg_i64, arg_str, is_opt, reply_help, subcommand_syntax_error, unknown_subcommand,
+    CmdError, CmdResult, Ctx,
+};
 use crate::server::{persistence, ClientKind, REDIS_VERSION, RESPLICA_VERSION};
 use bytes::Bytes;
 use std::fmt::Write as _;
@@ -28,7 +31,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "A container for server configuration commands",
         config,
-    ),
+    )
+    .subcommands(&[
+        sub("config|get", -3),
+        sub("config|help", 2),
+        sub("config|resetstat", 2),
+        sub("config|rewrite", 2),
+        sub("config|set", -4),
+    ]),
     cmd(
         "command",
         -1,
@@ -38,7 +48,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.8.13",
         "Get array of Redis command details",
         command,
-    ),
+    )
+    .subcommands(&[
+        sub("command|count", 2),
+        sub("command|docs", -2),
+        sub("command|getkeys", -4),
+        sub("command|help", 2),
+        sub("command|info", -2),
+        sub("command|list", -2),
+    ]),
     cmd(
         "time",
         1,
@@ -98,7 +116,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.2.12",
         "A container for slow log commands",
         slowlog,
-    ),
+    )
+    .subcommands(&[
+        sub("slowlog|get", -2),
+        sub("slowlog|help", 2),
+        sub("slowlog|len", 2),
+        sub("slowlog|reset", 2),
+    ]),
     cmd(
         "memory",
         -2,
@@ -108,7 +132,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "4.0.0",
         "A container for memory diagnostics commands",
         memory,
-    ),
+    )
+    .subcommands(&[
+        sub("memory|doctor", 2),
+        sub("memory|help", 2),
+        sub("memory|malloc-stats", 2),
+        sub("memory|purge", 2),
+        sub("memory|usage", -3),
+    ]),
     cmd(
         "debug",
         -2,
@@ -550,9 +581,6 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = arg_str(&args[1]).to_ascii_lowercase();
     match sub.as_str() {
         "get" => {
-            if args.len() < 3 {
-                return Err(CmdError::Arity("config|get".into()));
-            }
             let patterns: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
             let mut pairs = ctx.shared.config().matching(&patterns);
             if patterns
@@ -575,9 +603,6 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "set" => {
-            if args.len() < 4 {
-                return Err(CmdError::Arity("config|set".into()));
-            }
             if !args.len().is_multiple_of(2) {
                 return Err(CmdError::Syntax);
             }
@@ -616,17 +641,11 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "resetstat" => {
-            if args.len() != 2 {
-                return Err(CmdError::Arity("config|resetstat".into()));
-            }
             ctx.intro.reset();
             ctx.ks.stats = Default::default();
             ctx.out.ok();
         }
         "rewrite" => {
-            if args.len() != 2 {
-                return Err(CmdError::Arity("config|rewrite".into()));
-            }
             let result = ctx.shared.config().rewrite();
             match result {
                 Ok(()) => {
@@ -640,30 +659,24 @@ fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "help" => {
-            let lines = [
-                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "GET <pattern>",
-                "    Return parameters matching the glob-like <pattern> and their values.",
-                "SET <directive> <value>",
-                "    Set the configuration <directive> to <value>.",
-                "RESETSTAT",
-                "    Reset statistics reported by the INFO command.",
-                "REWRITE",
-                "    Rewrite the configuration file.",
-                "HELP",
-                "    Prints this help.",
-            ];
-            ctx.out.array(lines.len());
-            for l in lines {
-                ctx.out.simple(l);
-            }
+            reply_help(
+                ctx,
+                &[
+                    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>",
+                    "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>",
+                    "    Set the configuration <directive> to <value>.",
+                    "RESETSTAT",
+                    "    Reset statistics reported by the INFO command.",
+                    "REWRITE",
+                    "    Rewrite the configuration file.",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            );
         }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand '{}'. Try CONFIG HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        _ => return Err(unknown_subcommand(args)),
     }
     Ok(())
 }
@@ -786,12 +799,7 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     let sub = arg_str(sub).to_ascii_lowercase();
     match sub.as_str() {
-        "count" => {
-            if args.len() != 2 {
-                return Err(CmdError::Arity("command|count".into()));
-            }
-            ctx.out.int(specs.len() as i64)
-        }
+        "count" => ctx.out.int(specs.len() as i64),
         "info" => {
             let wanted: Vec<Option<&'static CommandSpec>> = if args.len() == 2 {
                 specs.iter().map(|c| Some(*c)).collect()
@@ -856,9 +864,6 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "getkeys" => {
-            if args.len() < 4 {
-                return Err(CmdError::Arity("command|getkeys".into()));
-            }
             let Some(c) = ctx.shared.commands.lookup(&args[2]) else {
                 return Err(CmdError::err("Invalid command specified"));
             };
@@ -878,34 +883,32 @@ fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "help" => {
-            let lines = [
-                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "(no subcommand)",
-                "    Return details about all Redis commands.",
-                "COUNT",
-                "    Return the total number of commands in this Redis server.",
-                "LIST",
-                "    Return a list of all commands in this Redis server.",
-                "INFO [<command-name> ...]",
-                "    Return details about multiple Redis commands.",
-                "DOCS [<command-name> ...]",
-                "    Return documentation details about multiple Redis commands.",
-                "GETKEYS <full-command>",
-                "    Return the keys from a full Redis command.",
-                "HELP",
-                "    Prints this help.",
-            ];
-            ctx.out.array(lines.len());
-            for l in lines {
-                ctx.out.simple(l);
-            }
+            reply_help(
+                ctx,
+                &[
+                    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "(no subcommand)",
+                    "    Return details about all Redis commands.",
+                    "COUNT",
+                    "    Return the total number of commands in this Redis server.",
+                    "LIST",
+                    "    Return a list of all commands in this Redis server.",
+                    "INFO [<command-name> ...]",
+                    "    Return details about multiple Redis commands.",
+                    "    If no command names are given, documentation details for all",
+                    "    commands are returned.",
+                    "DOCS [<command-name> ...]",
+                    "    Return documentation details about multiple Redis commands.",
+                    "    If no command names are given, documentation details for all",
+                    "    commands are returned.",
+                    "GETKEYS <full-command>",
+                    "    Return the keys from a full Redis command.",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            );
         }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand '{}'. Try COMMAND HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        _ => return Err(unknown_subcommand(args)),
     }
     Ok(())
 }
@@ -973,40 +976,26 @@ fn slowlog(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ctx.out.ok();
         }
         ("help", 2) => {
-            let lines = [
-                "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "GET [<count>]",
-                "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-                "    Entries are made of:",
-                "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-                "    client name",
-                "LEN",
-                "    Return the length of the slowlog.",
-                "RESET",
-                "    Reset the slowlog.",
-                "HELP",
-                "    Prints this help.",
-            ];
-            ctx.out.array(lines.len());
-            for l in lines {
-                ctx.out.simple(l);
-            }
+            reply_help(
+                ctx,
+                &[
+                    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET [<count>]",
+                    "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                    "    Entries are made of:",
+                    "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                    "    client name",
+                    "LEN",
+                    "    Return the length of the slowlog.",
+                    "RESET",
+                    "    Reset the slowlog.",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            );
         }
-        ("get", _) if args.len() > 3 => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
-                arg_str(&args[1])
-            )))
-        }
-        ("get" | "len" | "reset" | "help", _) => {
-            return Err(CmdError::Arity(format!("slowlog|{sub}")))
-        }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand '{}'. Try SLOWLOG HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        ("get", _) => return Err(subcommand_syntax_error(args)),
+        _ => return Err(unknown_subcommand(args)),
     }
     Ok(())
 }
@@ -1018,9 +1007,6 @@ fn memory(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = arg_str(&args[1]).to_ascii_lowercase();
     match sub.as_str() {
         "usage" => {
-            if args.len() < 3 {
-                return Err(CmdError::Arity("memory|usage".into()));
-            }
             if args.len() > 3 {
                 if args.len() != 5 || !is_opt(&args[3], "samples") {
                     return Err(CmdError::Syntax);
@@ -1037,29 +1023,30 @@ fn memory(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 None => ctx.out.null(),
             }
         }
+        // Redis answers these so with libc's allocator (no jemalloc statistics, nothing to purge).
+        "malloc-stats" => ctx.out.verbatim("Stats not supported for the current allocator"),
+        "purge" => ctx.out.ok(),
         "doctor" => ctx.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
         "help" => {
-            let lines = [
-                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "DOCTOR",
-                "    Return memory problems reports.",
-                "USAGE <key> [SAMPLES <count>]",
-                "    Return memory in bytes used by <key> and its value. Nested values are",
-                "    sampled up to <count> times (default: 5, 0 means sample all).",
-                "HELP",
-                "    Prints this help.",
-            ];
-            ctx.out.array(lines.len());
-            for l in lines {
-                ctx.out.simple(l);
-            }
+            reply_help(
+                ctx,
+                &[
+                    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "DOCTOR",
+                    "    Return memory problems reports.",
+                    "MALLOC-STATS",
+                    "    Return internal statistics report from the memory allocator.",
+                    "PURGE",
+                    "    Attempt to purge dirty pages for reclamation by the allocator.",
+                    "USAGE <key> [SAMPLES <count>]",
+                    "    Return memory in bytes used by <key> and its value. Nested values are",
+                    "    sampled up to <count> times (default: 5, 0 means sample all).",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            );
         }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand '{}'. Try MEMORY HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        _ => return Err(unknown_subcommand(args)),
     }
     Ok(())
 }
@@ -1160,36 +1147,30 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ctx.out.simple(&text);
         }
         ("help", _) => {
-            let lines = [
-                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "OBJECT <key>",
-                "    Show low level info about the key and associated value.",
-                "POPULATE <count> [<prefix>] [<size>]",
-                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-                "    it is used instead of the 'key' prefix. These are not propagated to",
-                "    replicas. Cache will be evicted as needed.",
-                "SET-ACTIVE-EXPIRE <0|1>",
-                "    Setting it to 0 disables expiring keys in background when they are not",
-                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-                "    default.",
-                "RELOAD",
-                "    Save the RDB on disk and reload it back to memory.",
-                "SLEEP <seconds>",
-                "    Stop the server for <seconds>. Decimals allowed.",
-                "HELP",
-                "    Prints this help.",
-            ];
-            ctx.out.array(lines.len());
-            for l in lines {
-                ctx.out.simple(l);
-            }
+            reply_help(
+                ctx,
+                &[
+                    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "OBJECT <key>",
+                    "    Show low level info about the key and associated value.",
+                    "POPULATE <count> [<prefix>] [<size>]",
+                    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                    "    it is used instead of the 'key' prefix. These are not propagated to",
+                    "    replicas. Cache will be evicted as needed.",
+                    "SET-ACTIVE-EXPIRE <0|1>",
+                    "    Setting it to 0 disables expiring keys in background when they are not",
+                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                    "    default.",
+                    "RELOAD",
+                    "    Save the RDB on disk and reload it back to memory.",
+                    "SLEEP <seconds>",
+                    "    Stop the server for <seconds>. Decimals allowed.",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            );
         }
-        _ => {
-            return Err(CmdError::err(format!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                arg_str(&args[1])
-            )))
-        }
+        _ => return Err(subcommand_syntax_error(args)),
     }
     Ok(())
 }

@@ -65,6 +65,67 @@ pub enum MemberArg {
     Pop { max: bool },
 }
 
+/// A subcommand of a container command (CLIENT, CONFIG, OBJECT, ...), as Redis 7.0 declares
+/// it: the dispatcher refuses an unknown subcommand or a wrong argument count before the
+/// handler runs, and INFO commandstats counts each subcommand on its own `container|name`
+/// line, as monitoring tools expect.
+pub struct Subcommand {
+    /// `container|name`, lowercase.
+    pub full_name: &'static str,
+    /// Redis arity, counting the container's name and the subcommand's.
+    pub arity: i32,
+}
+
+/// Shorthand constructor for the containers' subcommand lists.
+pub const fn sub(full_name: &'static str, arity: i32) -> Subcommand {
+    Subcommand { full_name, arity }
+}
+
+impl Subcommand {
+    /// The name after the `|`.
+    pub fn name(&self) -> &'static str {
+        self.full_name
+            .split_once('|')
+            .map_or(self.full_name, |(_, n)| n)
+    }
+}
+
+/// The INFO commandstats line a call counts on: a command's, or a container's subcommand's.
+/// Identified by the static entry's address, so finding it on every call hashes one word.
+#[derive(Clone, Copy)]
+pub struct StatKey {
+    /// The line's name (`get`, `client|list`).
+    pub name: &'static str,
+    id: usize,
+}
+
+impl StatKey {
+    /// The entry's identity for the statistics table.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    fn of<T>(entry: &'static T, name: &'static str) -> StatKey {
+        StatKey {
+            name,
+            id: entry as *const T as usize,
+        }
+    }
+}
+
+impl Subcommand {
+    /// Where calls of this subcommand are counted.
+    pub fn stat_key(&'static self) -> StatKey {
+        StatKey::of(self, self.full_name)
+    }
+}
+
+/// True when `argc` arguments (name included) satisfy a Redis arity: exactly `arity`, or at
+/// least `-arity` when negative.
+pub fn arity_allows(arity: i32, argc: usize) -> bool {
+    (arity >= 0 && argc == arity as usize) || (arity < 0 && argc >= arity.unsigned_abs() as usize)
+}
+
 /// One command's metadata and handler.
 pub struct CommandSpec {
     /// Lowercase name.
@@ -85,6 +146,8 @@ pub struct CommandSpec {
     pub handler: Handler,
     /// The member it looks up first, for the batch prefetch.
     pub member: MemberArg,
+    /// A container's subcommands (empty for other commands).
+    pub subcommands: &'static [Subcommand],
 }
 
 impl CommandSpec {
@@ -94,6 +157,24 @@ impl CommandSpec {
         self
     }
 
+    /// The same command as a container of `subcommands`.
+    pub const fn subcommands(mut self, subcommands: &'static [Subcommand]) -> Self {
+        self.subcommands = subcommands;
+        self
+    }
+
+    /// The subcommand `arg` names (any case), for a container.
+    pub fn subcommand(&self, arg: &[u8]) -> Option<&'static Subcommand> {
+        self.subcommands
+            .iter()
+            .find(|s| s.name().as_bytes().eq_ignore_ascii_case(arg))
+    }
+
+    /// Where calls of this command are counted.
+    pub fn stat_key(&'static self) -> StatKey {
+        StatKey::of(self, self.name)
+    }
+
     /// True if the command may modify the keyspace.
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
@@ -101,8 +182,7 @@ impl CommandSpec {
 
     /// True when `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let a = self.arity;
-        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+        arity_allows(self.arity, argc)
     }
 
     /// Positions of the key arguments in `args` (COMMAND GETKEYS): the fixed range, plus the
@@ -168,6 +248,7 @@ pub const fn cmd(
         summary,
         handler,
         member: MemberArg::None,
+        subcommands: &[],
     }
 }
 

@@ -74,13 +74,12 @@ impl Hasher for AddressHasher {
 }
 
 impl Introspection {
-    /// The statistics entry of a command.
-    pub fn stat(&mut self, spec: &'static crate::commands::CommandSpec) -> &mut CmdStat {
-        let key = spec as *const _ as usize;
+    /// The statistics entry of a command or subcommand.
+    pub fn stat(&mut self, key: crate::commands::table::StatKey) -> &mut CmdStat {
         &mut self
             .cmdstats
-            .entry(key)
-            .or_insert_with(|| (spec.name, CmdStat::default()))
+            .entry(key.id())
+            .or_insert_with(|| (key.name, CmdStat::default()))
             .1
     }
 
