@@ -303,6 +303,8 @@ fn expire_family() {
             &["EXPIRE", "k", "100", "FOO"],
             &["EXPIRE", "k", "100", "nx", "nx"],
             &["EXPIRE", "k", "abc"],
+            &["EXPIRE", "k", "1.5", "BOGUS"],
+            &["PEXPIREAT", "k", "abc", "NX", "XX"],
             &["EXPIRE", "k", "1.5"],
             &["EXPIRE", "k", "9223372036854775807"],
             &["EXPIRE", "k", "-9223372036854775808"],

@@ -671,8 +671,9 @@ fn expire_generic(
     absolute: bool,
     name: &str,
 ) -> CmdResult {
-    let n = arg_i64(&args[2])?;
+    // Redis reads the flags before the number: with both wrong, the flag's error wins.
     let flags = parse_expire_flags(&args[3..])?;
+    let n = arg_i64(&args[2])?;
     let invalid = || CmdError::err(format!("invalid expire time in '{name}' command"));
     let mut when = n.checked_mul(unit_ms).ok_or_else(invalid)?;
     if !absolute {
