@@ -48,6 +48,7 @@ fn cli() -> Command {
 }
 
 fn main() {
+    resplica::store::lazyfree::tune_allocator();
     let matches = match cli().try_get_matches() {
         Ok(m) => m,
         Err(e) => {

@@ -3,6 +3,7 @@
 #[macro_use]
 mod common;
 use common::*;
+use std::time::Duration;
 
 #[test]
 fn del_exists_type_keys() {
@@ -473,4 +474,61 @@ fn flush_frees_before_replying_unless_async() {
         let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
         assert_eq!(n, 0, "{flush:?} with lazyfree-lazy-user-flush {config}");
     }
+}
+
+/// UNLINK, FLUSHALL ASYNC and DEL under `lazyfree-lazy-user-del yes` hand large values to the
+/// lazyfree thread, and INFO `lazyfreed_objects` counts what it freed exactly as Redis 7.0
+/// counts it (a value of more than 64 allocations; a flushed database's keys); DEL and a plain
+/// FLUSHALL free before replying, and a small value is freed in place. Before, UNLINK freed a
+/// big set on the event loop (186 ms for 2M members while every client waited) and the
+/// counters read 0.
+#[test]
+fn unlink_and_async_flush_free_large_values_in_the_background() {
+    let p = pair!();
+    let members: Vec<String> = (0..1000).map(|i| format!("member:{i}")).collect();
+    let steps: &[&[&str]] = &[
+        &["SADD", "small", "a", "b", "c"],
+        &["UNLINK", "small"],
+        &["SADD", "big", "@members"],
+        &["UNLINK", "big"],
+        &["SADD", "big", "@members"],
+        &["DEL", "big"],
+        &["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"],
+        &["SADD", "big", "@members"],
+        &["DEL", "big"],
+        &["SADD", "big", "@members"],
+        &["MSET", "a", "1", "b", "2", "c", "3"],
+        &["FLUSHALL", "ASYNC"],
+        &["SADD", "big", "@members"],
+        &["FLUSHALL"],
+    ];
+    let readings = |port: u16| -> Vec<i64> {
+        let mut c = conn(port);
+        let mut seen = Vec::new();
+        for step in steps {
+            let mut cmd = redis::cmd(step[0]);
+            for a in &step[1..] {
+                match *a {
+                    "@members" => cmd.arg(&members),
+                    a => cmd.arg(a),
+                };
+            }
+            let _: redis::Value = cmd.query(&mut c).unwrap();
+            // Wait for the lazyfree thread to finish what it was handed.
+            assert!(wait_until(Duration::from_secs(5), || info_int(
+                &mut c,
+                "memory",
+                "lazyfree_pending_objects"
+            ) == 0));
+            seen.push(info_int(&mut c, "memory", "lazyfreed_objects"));
+        }
+        seen
+    };
+    let ours = readings(p.ours.port);
+    assert_eq!(ours, readings(p.real.port));
+    assert_eq!(
+        ours.last(),
+        Some(&6),
+        "UNLINK, lazy DEL, FLUSHALL ASYNC of 4 keys"
+    );
 }

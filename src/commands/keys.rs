@@ -26,7 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "generic",
         "4.0.0",
         "Delete a key asynchronously in another thread",
-        del,
+        unlink,
     ),
     cmd(
         "exists",
@@ -288,10 +288,26 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 fn del(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let lazy = ctx.shared.hot.lazy_user_del();
+    delete_keys(ctx, args, lazy)
+}
+
+fn unlink(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    delete_keys(ctx, args, true)
+}
+
+/// DEL and UNLINK: `lazy` hands large values to the lazyfree thread instead of freeing them
+/// before the reply.
+fn delete_keys(ctx: &mut Ctx, args: &[Bytes], lazy: bool) -> CmdResult {
     let db = ctx.db();
     let mut n = 0;
     for key in &args[1..] {
-        if ctx.ks.delete(db, key) {
+        let deleted = if lazy {
+            ctx.ks.unlink(db, key)
+        } else {
+            ctx.ks.delete(db, key)
+        };
+        if deleted {
             ctx.wrote(b'g', "del", key);
             n += 1;
         }

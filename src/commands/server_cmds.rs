@@ -384,8 +384,11 @@ fn info_section(ctx: &mut Ctx, section: &str, s: &mut String) {
             field!("mem_aof_buffer", 0);
             field!("mem_allocator", "libc");
             field!("active_defrag_running", 0);
-            field!("lazyfree_pending_objects", 0);
-            field!("lazyfreed_objects", 0);
+            field!(
+                "lazyfree_pending_objects",
+                crate::store::lazyfree::pending()
+            );
+            field!("lazyfreed_objects", crate::store::lazyfree::freed());
         }
         "persistence" => {
             s.push_str("# Persistence\r\n");

@@ -93,6 +93,8 @@ pub struct HotSettings {
     replica_ignore_maxmemory: AtomicBool,
     /// `lazyfree-lazy-eviction`: evictions reach replicas as UNLINK instead of DEL.
     lazy_eviction: AtomicBool,
+    /// `lazyfree-lazy-user-del`: DEL frees large values in the background, as UNLINK does.
+    lazy_user_del: AtomicBool,
 }
 
 /// The memory limit in force, read before each command when `maxmemory` is set.
@@ -122,6 +124,11 @@ impl HotSettings {
             ignored_on_replica: self.replica_ignore_maxmemory.load(Ordering::Relaxed),
             lazy: self.lazy_eviction.load(Ordering::Relaxed),
         })
+    }
+
+    /// True when DEL frees like UNLINK (`lazyfree-lazy-user-del`).
+    pub fn lazy_user_del(&self) -> bool {
+        self.lazy_user_del.load(Ordering::Relaxed)
     }
 
     /// How keys' access fields are maintained (LRU clock or LFU counter).
@@ -174,6 +181,8 @@ impl HotSettings {
             .store(cfg.bool("replica-ignore-maxmemory"), Ordering::Relaxed);
         self.lazy_eviction
             .store(cfg.bool("lazyfree-lazy-eviction"), Ordering::Relaxed);
+        self.lazy_user_del
+            .store(cfg.bool("lazyfree-lazy-user-del"), Ordering::Relaxed);
         let names = [
             "hash-max-listpack-entries",
             "hash-max-listpack-value",

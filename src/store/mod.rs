@@ -11,6 +11,7 @@ pub mod evict;
 mod expire;
 pub mod glob;
 mod hash;
+pub mod lazyfree;
 mod list;
 mod set;
 mod snapshot;
@@ -354,6 +355,20 @@ impl Keyspace {
         self.remove_entry(db, key).is_some()
     }
 
+    /// [`Keyspace::delete`] that frees a large value in the background (UNLINK).
+    pub fn unlink(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
+        match self.remove_entry(db, key) {
+            Some(e) if e.value.free_effort() > lazyfree::THRESHOLD => {
+                lazyfree::free_later(e, 1);
+                true
+            }
+            removed => removed.is_some(),
+        }
+    }
+
     /// Removes and returns a key's value and TTL (RENAME, MOVE, GETDEL).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Value, Option<i64>)> {
         if self.expire_if_needed(db, key) {
@@ -448,15 +463,16 @@ impl Keyspace {
         self.dbs[db].keys.len()
     }
 
-    /// Empties one database; returns the number of keys removed. `lazy` frees a large one in
-    /// a background thread (FLUSHDB ASYNC) instead of before returning (SYNC, Redis's default).
+    /// Empties one database; returns the number of keys removed. `lazy` frees it in the
+    /// background (FLUSHDB ASYNC: even a few keys may hold millions of members) instead of
+    /// before returning (SYNC, Redis's default).
     pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
         self.signal_flushed(db);
         let old = std::mem::take(&mut self.dbs[db]);
         let n = old.keys.len();
         if let Some(old) = self.preserve_flushed(db, old) {
-            if lazy && n > 1024 {
-                drop_in_background(old);
+            if lazy && n > 0 {
+                lazyfree::free_later(old, n as u64);
             }
         }
         n
@@ -476,7 +492,8 @@ impl Keyspace {
             self.signal_flushed(i);
         }
         let old = std::mem::replace(&mut self.dbs, loaded.dbs);
-        drop_dataset_in_background(old);
+        let keys = old.iter().map(|d| d.keys.len() as u64).sum();
+        lazyfree::free_dataset_later(old, keys);
         self.dirty += 1;
     }
 
@@ -526,40 +543,6 @@ impl Keyspace {
     /// All keys of a database (KEYS).
     pub fn keys(&self, db: usize) -> impl Iterator<Item = &[u8]> {
         self.dbs[db].keys.iter().map(|(k, _)| k)
-    }
-}
-
-/// Frees a large structure off the command path, so FLUSHALL and big DELs never stall clients.
-pub fn drop_in_background<T: Send + 'static>(value: T) {
-    let _ = std::thread::Builder::new()
-        .name("lazyfree".into())
-        .spawn(move || drop(value));
-}
-
-/// [`drop_in_background`] for a whole dataset (a replica's old data after a full sync), then
-/// hands the freed pages back to the system: glibc's malloc otherwise keeps them in its free
-/// lists, and the process stays at its peak size (old + new dataset) until the memory is reused.
-pub fn drop_dataset_in_background<T: Send + 'static>(value: T) {
-    let _ = std::thread::Builder::new()
-        .name("lazyfree".into())
-        .spawn(move || {
-            drop(value);
-            release_free_memory();
-        });
-}
-
-/// Returns free heap pages to the system (`malloc_trim(0)`); a no-op off glibc.
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
-        // SAFETY: malloc_trim only releases free memory glibc's allocator owns; it takes its own
-        // arena locks and is safe to call from any thread at any time.
-        unsafe {
-            malloc_trim(0);
-        }
     }
 }
 

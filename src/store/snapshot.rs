@@ -327,7 +327,8 @@ impl Keyspace {
                     break;
                 }
             }
-            super::drop_in_background(db);
+            let keys = db.keys.len() as u64;
+            super::lazyfree::free_later(db, keys);
         }
         let done =
             snap.walk_db >= self.dbs.len() && snap.flushed.is_empty() && snap.handed.is_empty();

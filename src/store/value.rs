@@ -85,6 +85,21 @@ impl Value {
         }
     }
 
+    /// How many allocations freeing the value releases, as Redis's `lazyfreeGetFreeEffort`
+    /// estimates it: a compact encoding is one block, other collections one per member.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) | Value::Int(_) => 1,
+            Value::List(l) => l.len(),
+            Value::Hash(h) if h.is_compact() => 1,
+            Value::Hash(h) => h.len(),
+            Value::Set(s) if s.is_intset() => 1,
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) if z.is_skiplist() => z.len(),
+            Value::ZSet(_) => 1,
+        }
+    }
+
     /// True when the value is a collection whose members live in a hash table, so that
     /// [`Value::prefetch_member`] has something to load.
     pub fn has_member_table(&self) -> bool {
