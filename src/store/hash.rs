@@ -331,13 +331,7 @@ impl Clone for Box<Hash> {
     fn clone(&self) -> Self {
         match self.table() {
             None => boxed(Box::from(&self.bytes)),
-            Some(t) => {
-                let mut d = Table::new();
-                for (k, v) in t.iter() {
-                    table_insert_new(&mut d, k, v.clone());
-                }
-                boxed_table(d)
-            }
+            Some(t) => boxed_table(t.clone()),
         }
     }
 }

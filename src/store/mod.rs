@@ -349,24 +349,36 @@ impl Keyspace {
 
     /// Deletes a key; true if it existed (expired keys count as absent).
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.expire_if_needed(db, key) {
-            return false;
-        }
-        self.remove_entry(db, key).is_some()
+        self.remove_for_good(db, key, false)
     }
 
     /// [`Keyspace::delete`] that frees a large value in the background (UNLINK).
     pub fn unlink(&mut self, db: usize, key: &[u8]) -> bool {
+        self.remove_for_good(db, key, true)
+    }
+
+    /// Removes a key whose value nobody reads again (DEL, UNLINK): a snapshot that has not
+    /// visited it yet takes the value as it is (no copy, unlike a write that keeps the key);
+    /// otherwise it is freed here, or in the background when `lazy` and large.
+    fn remove_for_good(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         if self.expire_if_needed(db, key) {
             return false;
         }
-        match self.remove_entry(db, key) {
-            Some(e) if e.value.free_effort() > lazyfree::THRESHOLD => {
-                lazyfree::free_later(e, 1);
-                true
-            }
-            removed => removed.is_some(),
+        let Some((_, entry)) = self.dbs[db].keys.remove(key) else {
+            return false;
+        };
+        // Before the TTL goes: the snapshot records it with the value.
+        let left = self.preserve_removed(db, key, entry);
+        let d = &mut self.dbs[db];
+        if !d.expires.is_empty() {
+            d.expires.remove(key);
         }
+        if let Some(e) = left {
+            if lazy && e.value.free_effort() > lazyfree::THRESHOLD {
+                lazyfree::free_later(e, 1);
+            }
+        }
+        true
     }
 
     /// Removes and returns a key's value and TTL (RENAME, MOVE, GETDEL).

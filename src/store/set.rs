@@ -206,6 +206,7 @@ impl AsRef<[u8]> for Member<'_> {
     }
 }
 
+#[derive(Clone)]
 enum Repr {
     Ints(IntSet),
     Table(Dict<()>),
@@ -222,6 +223,7 @@ fn table_add(d: &mut Dict<()>, member: &[u8]) {
 }
 
 /// A set value.
+#[derive(Clone)]
 pub struct Set {
     repr: Repr,
 }
@@ -229,25 +231,6 @@ pub struct Set {
 impl Default for Set {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Clone for Set {
-    fn clone(&self) -> Self {
-        match &self.repr {
-            Repr::Ints(i) => Set {
-                repr: Repr::Ints(i.clone()),
-            },
-            Repr::Table(d) => {
-                let mut t = Dict::new();
-                for (k, _) in d.iter() {
-                    table_add(&mut t, k);
-                }
-                Set {
-                    repr: Repr::Table(t),
-                }
-            }
-        }
     }
 }
 

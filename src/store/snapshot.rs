@@ -231,6 +231,24 @@ impl Keyspace {
         }
     }
 
+    /// A key removed for good during a snapshot: if the walk has not reached it, the snapshot
+    /// takes its value as it is; otherwise the entry comes back to be freed.
+    pub(super) fn preserve_removed(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        entry: Entry,
+    ) -> Option<Entry> {
+        match self.snapshot.as_mut() {
+            Some(snap) if entry.version <= snap.cut => {
+                let (orig, expires) = (snap.db_map[db], &self.dbs[db].expires);
+                snap.handed.push_owned(orig, key, entry.value, expires);
+                None
+            }
+            _ => Some(entry),
+        }
+    }
+
     /// FLUSHDB during a snapshot: the emptied database keeps feeding the snapshot.
     pub(super) fn preserve_flushed(&mut self, db: usize, old: Db) -> Option<Db> {
         match self.snapshot.as_mut() {
@@ -397,6 +415,8 @@ mod tests {
                     *ks.get_mut(0, format!("k{i}").as_bytes()).unwrap() = value(-3);
                 }
                 ks.delete(1, format!("k{}", i * 11 % 300).as_bytes());
+                // UNLINK's path hands the value itself over rather than a copy.
+                ks.unlink(1, format!("k{}", (i * 13 + 5) % 300).as_bytes());
                 ks.set(
                     0,
                     format!("new{}", out.len() + i).as_bytes(),

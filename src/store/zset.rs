@@ -77,6 +77,10 @@ impl Clone for ZSet {
             Repr::Skip { .. } => {
                 let mut z = ZSet::new();
                 z.convert_to_skip();
+                // Sized up front, as in Set's clone.
+                if let Repr::Skip { dict, .. } = &mut z.repr {
+                    dict.reserve(self.len());
+                }
                 for (m, s) in self.iter() {
                     z.insert_new_skip(m, s);
                 }
