@@ -27,6 +27,7 @@ use super::dict::Dict;
 use super::EncodingLimits;
 use rand::Rng;
 use std::fmt;
+use std::sync::Arc;
 
 type Table = Dict<CompactBytes>;
 
@@ -295,11 +296,19 @@ fn boxed(b: Box<[u8]>) -> Box<Hash> {
     unsafe { Box::from_raw(Box::into_raw(b) as *mut Hash) }
 }
 
+/// A hash in the hashtable encoding. The table is reference-counted and copied on write
+/// ([`Hash::table_mut`]): a snapshot takes a hash under the keyspace lock by reference,
+/// whatever its size, and encodes it outside; only a write to the hash while the snapshot
+/// still holds it copies the table.
 fn boxed_table(t: Table) -> Box<Hash> {
-    let addr = Box::into_raw(Box::new(t)) as usize;
+    boxed_table_ptr(Arc::into_raw(Arc::new(t)))
+}
+
+/// The tagged buffer of a hash whose table is the `Arc` behind `p` (one strong count owned).
+fn boxed_table_ptr(p: *const Table) -> Box<Hash> {
     let mut b = [0u8; 1 + PTR];
     b[0] = TABLE_TAG;
-    b[1..].copy_from_slice(&addr.to_ne_bytes());
+    b[1..].copy_from_slice(&(p as usize).to_ne_bytes());
     boxed(Box::from(&b[..]))
 }
 
@@ -320,18 +329,23 @@ fn put_pack(this: &mut Box<Hash>, v: Vec<u8>) {
 impl Drop for Hash {
     fn drop(&mut self) {
         if let Some(p) = self.table_ptr() {
-            // SAFETY: the address came from `Box::into_raw` in `boxed_table` and is owned by
-            // this hash alone; it is freed exactly once, here.
-            drop(unsafe { Box::from_raw(p) });
+            // SAFETY: the address came from `Arc::into_raw` (`boxed_table`, `table_mut`) and
+            // this hash owns one strong count of it, released exactly once, here.
+            drop(unsafe { Arc::from_raw(p) });
         }
     }
 }
 
 impl Clone for Box<Hash> {
     fn clone(&self) -> Self {
-        match self.table() {
+        match self.table_ptr() {
             None => boxed(Box::from(&self.bytes)),
-            Some(t) => boxed_table(t.clone()),
+            Some(p) => {
+                // SAFETY: `p` is this hash's live table; the copy owns the strong count taken
+                // here and releases it in its own `Drop`.
+                unsafe { Arc::increment_strong_count(p) };
+                boxed_table_ptr(p)
+            }
         }
     }
 }
@@ -387,24 +401,35 @@ impl Hash {
         h
     }
 
-    fn table_ptr(&self) -> Option<*mut Table> {
+    fn table_ptr(&self) -> Option<*const Table> {
         if self.bytes.first() != Some(&TABLE_TAG) {
             return None;
         }
         let mut a = [0u8; PTR];
         a.copy_from_slice(&self.bytes[1..1 + PTR]);
-        Some(usize::from_ne_bytes(a) as *mut Table)
+        Some(usize::from_ne_bytes(a) as *const Table)
     }
 
     fn table(&self) -> Option<&Table> {
-        // SAFETY: the table is owned by this hash (see `Drop`); a shared borrow of the hash
-        // guarantees nobody mutates it meanwhile.
+        // SAFETY: this hash holds a strong count of the table (see `Drop`), so it lives as
+        // long as the borrow; tables are only mutated through `table_mut`, when unshared.
         self.table_ptr().map(|p| unsafe { &*p })
     }
 
+    /// The table for writing: copied first if a copy of this hash (a snapshot's) shares it.
     fn table_mut(&mut self) -> Option<&mut Table> {
-        // SAFETY: as in `table`, with the exclusive borrow of the hash making this one unique.
-        self.table_ptr().map(|p| unsafe { &mut *p })
+        let p = self.table_ptr()?;
+        // SAFETY: `p` came from `Arc::into_raw` and this hash owns one strong count; it is
+        // taken back here and handed out again below, so the count stays balanced.
+        let mut arc = unsafe { Arc::from_raw(p) };
+        Arc::make_mut(&mut arc);
+        let unique = Arc::into_raw(arc);
+        if unique != p {
+            self.bytes[1..1 + PTR].copy_from_slice(&(unique as usize).to_ne_bytes());
+        }
+        // SAFETY: after `make_mut` this hash holds the only count, and the exclusive borrow
+        // of the hash makes this borrow of the table unique.
+        Some(unsafe { &mut *(unique as *mut Table) })
     }
 
     fn is_table(&self) -> bool {
@@ -622,6 +647,35 @@ mod tests {
     use super::*;
     use rand::{rngs::SmallRng, SeedableRng};
     use std::collections::HashMap;
+
+    /// A copy shares the table until one side writes: each then sees only its own changes,
+    /// and dropping both in any order frees the table once.
+    #[test]
+    fn copies_share_the_table_until_written() {
+        let l = limits(4, 64);
+        let mut a = Hash::new();
+        for i in 0..100 {
+            a.set(format!("f{i}").as_bytes(), b"v", &l);
+        }
+        assert_eq!(a.encoding(), "hashtable");
+        let mut b = a.clone();
+        assert_eq!(a.table_ptr(), b.table_ptr(), "shared after the copy");
+        b.set(b"f1", b"changed", &l);
+        assert_ne!(a.table_ptr(), b.table_ptr(), "copied on write");
+        a.remove(b"f2");
+        assert_eq!(a.get(b"f1"), Some(&b"v"[..]));
+        assert_eq!(b.get(b"f1"), Some(&b"changed"[..]));
+        assert_eq!(a.get(b"f2"), None);
+        assert_eq!(b.get(b"f2"), Some(&b"v"[..]));
+        // A copy nobody writes to is dropped first, then the last owner writes in place.
+        let c = a.clone();
+        drop(c);
+        let before = a.table_ptr();
+        a.set(b"f3", b"w", &l);
+        assert_eq!(a.table_ptr(), before, "unshared again: no copy");
+        drop(a);
+        assert_eq!(b.len(), 100);
+    }
 
     fn limits(entries: usize, value: usize) -> EncodingLimits {
         EncodingLimits {

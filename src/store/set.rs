@@ -13,6 +13,7 @@ use super::EncodingLimits;
 use crate::num::parse_i64;
 use rand::Rng;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// A sorted array of distinct integers stored little-endian at a common width (Redis's intset).
 #[derive(Clone, PartialEq, Eq)]
@@ -206,10 +207,13 @@ impl AsRef<[u8]> for Member<'_> {
     }
 }
 
+/// The table is shared on copy and copied on write ([`Arc::make_mut`]): a snapshot takes a
+/// set under the keyspace lock by reference, whatever its size, and encodes it outside;
+/// only a write to the set while the snapshot still holds it copies the table.
 #[derive(Clone)]
 enum Repr {
     Ints(IntSet),
-    Table(Dict<()>),
+    Table(Arc<Dict<()>>),
 }
 
 /// Adds a member known to be absent, first moving one bucket of a pending resize (Redis's
@@ -367,7 +371,7 @@ impl Set {
             for v in i.iter() {
                 table_add(&mut d, &IntText::new(v));
             }
-            self.repr = Repr::Table(d);
+            self.repr = Repr::Table(Arc::new(d));
         }
     }
 
@@ -390,6 +394,7 @@ impl Set {
         }
         match &mut self.repr {
             Repr::Table(d) => {
+                let d = Arc::make_mut(d);
                 if d.get(member).is_some() {
                     false
                 } else {
@@ -406,6 +411,7 @@ impl Set {
         match &mut self.repr {
             Repr::Ints(i) => parse_i64(member).is_some_and(|v| i.remove(v)),
             Repr::Table(d) => {
+                let d = Arc::make_mut(d);
                 let found = d.remove(member).is_some();
                 if found {
                     d.shrink_if_needed();
@@ -440,6 +446,7 @@ impl Set {
                 Some(Member::Int(IntText::new(v)))
             }
             Repr::Table(d) => {
+                let d = Arc::make_mut(d);
                 let (stored, ()) = d.remove_random(rng)?;
                 d.shrink_if_needed();
                 Some(Member::Owned(stored))
@@ -505,6 +512,27 @@ impl Set {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// A copy shares the member table until one side writes, then each sees only its own
+    /// changes (a snapshot's copy keeps the set as it was).
+    #[test]
+    fn copies_share_the_table_until_written() {
+        let mut a = Set::new();
+        for i in 0..100 {
+            a.insert(format!("m{i}").as_bytes(), 512);
+        }
+        let ptr = |s: &Set| match &s.repr {
+            Repr::Table(d) => Arc::as_ptr(d),
+            Repr::Ints(_) => std::ptr::null(),
+        };
+        let mut b = a.clone();
+        assert_eq!(ptr(&a), ptr(&b));
+        assert!(b.insert(b"new", 512));
+        assert_ne!(ptr(&a), ptr(&b));
+        assert!(a.remove(b"m1"));
+        assert!(!a.contains(b"new") && a.len() == 99);
+        assert!(b.contains(b"m1") && b.len() == 101);
+    }
 
     fn members(s: &Set) -> BTreeSet<Vec<u8>> {
         s.iter().map(|m| m.to_vec()).collect()
