@@ -24,6 +24,7 @@
 
 use super::compact::CompactBytes;
 use super::dict::Dict;
+use super::shared::cow_mut;
 use super::EncodingLimits;
 use rand::Rng;
 use std::fmt;
@@ -422,12 +423,12 @@ impl Hash {
         // SAFETY: `p` came from `Arc::into_raw` and this hash owns one strong count; it is
         // taken back here and handed out again below, so the count stays balanced.
         let mut arc = unsafe { Arc::from_raw(p) };
-        Arc::make_mut(&mut arc);
+        cow_mut(&mut arc);
         let unique = Arc::into_raw(arc);
         if unique != p {
             self.bytes[1..1 + PTR].copy_from_slice(&(unique as usize).to_ne_bytes());
         }
-        // SAFETY: after `make_mut` this hash holds the only count, and the exclusive borrow
+        // SAFETY: after `cow_mut` this hash holds the only count, and the exclusive borrow
         // of the hash makes this borrow of the table unique.
         Some(unsafe { &mut *(unique as *mut Table) })
     }

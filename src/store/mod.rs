@@ -14,6 +14,7 @@ mod hash;
 pub mod lazyfree;
 mod list;
 mod set;
+mod shared;
 mod snapshot;
 mod value;
 mod watch;

@@ -9,6 +9,7 @@
 
 use super::compact::CompactBytes;
 use super::dict::Dict;
+use super::shared::cow_mut;
 use super::EncodingLimits;
 use crate::num::parse_i64;
 use rand::Rng;
@@ -207,7 +208,7 @@ impl AsRef<[u8]> for Member<'_> {
     }
 }
 
-/// The table is shared on copy and copied on write ([`Arc::make_mut`]): a snapshot takes a
+/// The table is shared on copy and copied on write ([`cow_mut`]): a snapshot takes a
 /// set under the keyspace lock by reference, whatever its size, and encodes it outside;
 /// only a write to the set while the snapshot still holds it copies the table.
 #[derive(Clone)]
@@ -394,7 +395,7 @@ impl Set {
         }
         match &mut self.repr {
             Repr::Table(d) => {
-                let d = Arc::make_mut(d);
+                let d = cow_mut(d);
                 if d.get(member).is_some() {
                     false
                 } else {
@@ -411,7 +412,7 @@ impl Set {
         match &mut self.repr {
             Repr::Ints(i) => parse_i64(member).is_some_and(|v| i.remove(v)),
             Repr::Table(d) => {
-                let d = Arc::make_mut(d);
+                let d = cow_mut(d);
                 let found = d.remove(member).is_some();
                 if found {
                     d.shrink_if_needed();
@@ -446,7 +447,7 @@ impl Set {
                 Some(Member::Int(IntText::new(v)))
             }
             Repr::Table(d) => {
-                let d = Arc::make_mut(d);
+                let d = cow_mut(d);
                 let (stored, ()) = d.remove_random(rng)?;
                 d.shrink_if_needed();
                 Some(Member::Owned(stored))

@@ -8,19 +8,28 @@ mod tree;
 
 use super::compact::CompactBytes;
 use super::dict::Dict;
+use super::shared::cow_mut;
 use super::EncodingLimits;
+use std::sync::Arc;
 use tree::{cmp_entry, Tree};
 
 /// A sorted-set value.
+#[derive(Clone)]
 pub struct ZSet {
     repr: Repr,
 }
 
+#[derive(Clone)]
 enum Repr {
     /// Entries in (score, member) order.
     Pack(Vec<(f64, CompactBytes)>),
-    /// Member → score, plus the ordered tree.
-    Skip { dict: Dict<f64>, tree: Tree },
+    /// Member → score, plus the ordered tree. Both are shared on copy and copied on write
+    /// ([`cow_mut`]), as sets' and hashes' tables are: a snapshot takes the sorted set
+    /// under the keyspace lock by reference and encodes it outside.
+    Skip {
+        dict: Arc<Dict<f64>>,
+        tree: Arc<Tree>,
+    },
 }
 
 /// The score as the compact encoding keeps it: Redis writes listpack scores as text, where
@@ -65,28 +74,6 @@ fn upsert_skip(
 impl Default for ZSet {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Clone for ZSet {
-    fn clone(&self) -> Self {
-        match &self.repr {
-            Repr::Pack(v) => ZSet {
-                repr: Repr::Pack(v.clone()),
-            },
-            Repr::Skip { .. } => {
-                let mut z = ZSet::new();
-                z.convert_to_skip();
-                // Sized up front, as in Set's clone.
-                if let Repr::Skip { dict, .. } = &mut z.repr {
-                    dict.reserve(self.len());
-                }
-                for (m, s) in self.iter() {
-                    z.insert_new_skip(m, s);
-                }
-                z
-            }
-        }
     }
 }
 
@@ -162,7 +149,10 @@ impl ZSet {
             tree.insert(s, m);
         }
         ZSet {
-            repr: Repr::Skip { dict, tree },
+            repr: Repr::Skip {
+                dict: Arc::new(dict),
+                tree: Arc::new(tree),
+            },
         }
     }
 
@@ -296,14 +286,10 @@ impl ZSet {
                 dict.insert_absent(&m, s);
                 tree.insert(s, m);
             }
-            self.repr = Repr::Skip { dict, tree };
-        }
-    }
-
-    fn insert_new_skip(&mut self, member: &[u8], score: f64) {
-        if let Repr::Skip { dict, tree } = &mut self.repr {
-            dict.insert_absent(member, score);
-            tree.insert(score, CompactBytes::new(member));
+            self.repr = Repr::Skip {
+                dict: Arc::new(dict),
+                tree: Arc::new(tree),
+            };
         }
     }
 
@@ -335,7 +321,7 @@ impl ZSet {
             return false;
         };
         let mut new = false;
-        upsert_skip(dict, tree, member, |cur| {
+        upsert_skip(cow_mut(dict), cow_mut(tree), member, |cur| {
             new = cur.is_none();
             Some(score)
         });
@@ -352,7 +338,7 @@ impl ZSet {
         decide: impl FnOnce(Option<f64>) -> Option<f64>,
     ) {
         match &mut self.repr {
-            Repr::Skip { dict, tree } => upsert_skip(dict, tree, member, decide),
+            Repr::Skip { dict, tree } => upsert_skip(cow_mut(dict), cow_mut(tree), member, decide),
             Repr::Pack(_) => {
                 let cur = self.score(member);
                 if let Some(score) = decide(cur) {
@@ -372,8 +358,8 @@ impl ZSet {
                 Some(v.remove(i).0)
             }
             Repr::Skip { dict, tree } => {
-                let (_, s) = dict.remove(member)?;
-                tree.remove_known(s, member);
+                let (_, s) = cow_mut(dict).remove(member)?;
+                cow_mut(tree).remove_known(s, member);
                 Some(s)
             }
         }
@@ -449,7 +435,8 @@ impl ZSet {
                 v.drain(start..end);
             }
             Repr::Skip { dict, tree } => {
-                tree.drain_range(start, end, &mut |m: CompactBytes, _| {
+                let dict = cow_mut(dict);
+                cow_mut(tree).drain_range(start, end, &mut |m: CompactBytes, _| {
                     dict.remove(&m);
                 });
             }
@@ -470,8 +457,8 @@ impl ZSet {
                 Some((m, s))
             }
             Repr::Skip { dict, tree } => {
-                let (m, s) = tree.pop_end(max)?;
-                dict.remove(&m);
+                let (m, s) = cow_mut(tree).pop_end(max)?;
+                cow_mut(dict).remove(&m);
                 Some((m, s))
             }
         }
@@ -519,6 +506,38 @@ impl ZSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A copy shares the dict and tree until one side writes; each then keeps its own order
+    /// and scores (a snapshot's copy keeps the set as it was).
+    #[test]
+    fn copies_share_until_written() {
+        let l = limits(8);
+        let mut a = ZSet::new();
+        for i in 0..300 {
+            a.insert(format!("m{i}").as_bytes(), i as f64, &l);
+        }
+        assert!(a.is_skiplist());
+        let mut b = a.clone();
+        let shared = |x: &ZSet, y: &ZSet| match (&x.repr, &y.repr) {
+            (Repr::Skip { tree: t1, .. }, Repr::Skip { tree: t2, .. }) => Arc::ptr_eq(t1, t2),
+            _ => false,
+        };
+        assert!(shared(&a, &b));
+        b.insert(b"m5", 1000.0, &l);
+        assert!(!shared(&a, &b));
+        assert_eq!(
+            a.pop(false).map(|(m, s)| (m.to_vec(), s)),
+            Some((b"m0".to_vec(), 0.0))
+        );
+        assert_eq!(a.score(b"m5"), Some(5.0));
+        assert_eq!(b.score(b"m5"), Some(1000.0));
+        assert_eq!(b.score(b"m0"), Some(0.0));
+        assert_eq!((a.len(), b.len()), (299, 300));
+        let order: Vec<Vec<u8>> = b.iter().map(|(m, _)| m.to_vec()).collect();
+        assert_eq!(order.last().map(|m| &m[..]), Some(&b"m5"[..]));
+        assert_eq!(order.len(), 300);
+        assert!(a.iter().zip(a.iter().skip(1)).all(|(x, y)| x.1 <= y.1));
+    }
 
     fn limits(entries: usize) -> EncodingLimits {
         EncodingLimits {

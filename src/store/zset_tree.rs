@@ -560,6 +560,18 @@ pub struct Tree {
     len: usize,
 }
 
+/// A copy made by re-inserting every entry: only a write to a tree that a snapshot still
+/// shares makes one (copy on write, see `ZSet`).
+impl Clone for Tree {
+    fn clone(&self) -> Self {
+        let mut t = Tree::new();
+        for (member, score) in self.iter_from(0, false) {
+            t.insert(score, CompactBytes::new(member));
+        }
+        t
+    }
+}
+
 impl Default for Tree {
     fn default() -> Self {
         Self::new()
