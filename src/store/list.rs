@@ -6,7 +6,9 @@
 //! buffer gives memory back when a list shrinks to a quarter of its capacity.
 
 use super::compact::CompactBytes;
+use super::shared::cow_mut;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Capacity below which a shrinking list keeps its buffer.
 const SHRINK_MIN_CAPACITY: usize = 64;
@@ -14,7 +16,9 @@ const SHRINK_MIN_CAPACITY: usize = 64;
 /// A list value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
-    items: VecDeque<CompactBytes>,
+    /// Shared on copy and copied on write (see `store::shared`): a snapshot takes the list
+    /// under the keyspace lock by reference, whatever its length.
+    items: Arc<VecDeque<CompactBytes>>,
 }
 
 impl List {
@@ -50,7 +54,7 @@ impl List {
     /// An empty list with room for `n` elements.
     pub fn with_capacity(n: usize) -> Self {
         List {
-            items: VecDeque::with_capacity(n),
+            items: Arc::new(VecDeque::with_capacity(n)),
         }
     }
 
@@ -91,33 +95,33 @@ impl List {
 
     /// Appends at the tail.
     pub fn push_back(&mut self, item: &[u8]) {
-        self.items.push_back(CompactBytes::new(item));
+        self.items_mut().push_back(CompactBytes::new(item));
     }
 
     /// Prepends at the head.
     pub fn push_front(&mut self, item: &[u8]) {
-        self.items.push_front(CompactBytes::new(item));
+        self.items_mut().push_front(CompactBytes::new(item));
     }
 
     /// Pushes an element at the head (`front`) or the tail, without copying it.
     pub fn push(&mut self, item: CompactBytes, front: bool) {
         if front {
-            self.items.push_front(item);
+            self.items_mut().push_front(item);
         } else {
-            self.items.push_back(item);
+            self.items_mut().push_back(item);
         }
     }
 
     /// Removes the head.
     pub fn pop_front(&mut self) -> Option<CompactBytes> {
-        let v = self.items.pop_front();
+        let v = self.items_mut().pop_front();
         self.maybe_shrink();
         v
     }
 
     /// Removes the tail.
     pub fn pop_back(&mut self) -> Option<CompactBytes> {
-        let v = self.items.pop_back();
+        let v = self.items_mut().pop_back();
         self.maybe_shrink();
         v
     }
@@ -152,7 +156,7 @@ impl List {
     pub fn set(&mut self, index: i64, item: &[u8]) -> bool {
         match self
             .resolve_index(index)
-            .and_then(|i| self.items.get_mut(i))
+            .and_then(|i| self.items_mut().get_mut(i))
         {
             Some(slot) => {
                 *slot = CompactBytes::new(item);
@@ -169,7 +173,7 @@ impl List {
 
     /// Inserts `item` at position `pos` (0..=len).
     pub fn insert(&mut self, pos: usize, item: &[u8]) {
-        self.items.insert(pos, CompactBytes::new(item));
+        self.items_mut().insert(pos, CompactBytes::new(item));
     }
 
     /// Removes up to `count` elements equal to `item` (0 = all), scanning from the tail when
@@ -200,7 +204,7 @@ impl List {
         let before = self.items.len();
         let mut removed = 0usize;
         let mut pos = 0usize;
-        self.items.retain(|v| {
+        self.items_mut().retain(|v| {
             let here = pos;
             pos += 1;
             if here >= first_pos && removed < limit && v.as_slice() == item {
@@ -218,20 +222,25 @@ impl List {
     pub fn trim(&mut self, left: usize, right: usize) {
         let len = self.items.len();
         if left.saturating_add(right) >= len {
-            self.items.clear();
+            self.items_mut().clear();
         } else {
-            self.items.truncate(len - right);
-            self.items.drain(..left);
+            self.items_mut().truncate(len - right);
+            self.items_mut().drain(..left);
         }
         self.maybe_shrink();
+    }
+
+    /// The elements for writing: copied first while a snapshot shares them.
+    fn items_mut(&mut self) -> &mut VecDeque<CompactBytes> {
+        cow_mut(&mut self.items)
     }
 
     /// Gives memory back when the buffer is mostly empty (amortised O(1) per removal).
     fn maybe_shrink(&mut self) {
         let cap = self.items.capacity();
         if cap > SHRINK_MIN_CAPACITY && self.items.len() < cap / 4 {
-            self.items
-                .shrink_to((self.items.len() * 2).max(SHRINK_MIN_CAPACITY / 2));
+            let keep = (self.items.len() * 2).max(SHRINK_MIN_CAPACITY / 2);
+            self.items_mut().shrink_to(keep);
         }
     }
 }
@@ -239,6 +248,20 @@ impl List {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A copy shares the elements until one side writes; then each sees only its own.
+    #[test]
+    fn copies_share_until_written() {
+        let mut a = list(&["a", "b", "c"]);
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.items, &b.items));
+        b.push_back(b"d");
+        assert!(!Arc::ptr_eq(&a.items, &b.items));
+        assert_eq!(a.pop_front().map(|v| v.to_vec()), Some(b"a".to_vec()));
+        assert_eq!((a.len(), b.len()), (2, 4));
+        assert_eq!(b.get(0), Some(&b"a"[..]));
+        assert_eq!(b.get(-1), Some(&b"d"[..]));
+    }
 
     fn list(items: &[&str]) -> List {
         let mut l = List::new();
