@@ -430,8 +430,7 @@ fn arity_texts() {
 }
 
 /// FLUSHALL and FLUSHDB free the old data before replying unless asked for ASYNC (or
-/// `lazyfree-lazy-user-flush yes`), as Redis does: freeing in the background while clients
-/// write made glibc's malloc sweep it all later on the event loop, a stall of tens of ms.
+/// `lazyfree-lazy-user-flush yes`), as Redis does.
 #[test]
 fn flush_frees_before_replying_unless_async() {
     let server = Server::start(&["--enable-debug-command", "yes"]);

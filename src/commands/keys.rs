@@ -810,10 +810,8 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 }
 
 /// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC; without one `lazyfree-lazy-user-flush`
-/// decides, as in Redis. True when the old data is freed in the background. A synchronous
-/// flush pays for the freeing itself: done in the background while clients go on writing,
-/// glibc's malloc later sweeps every chunk freed there in one go on the event loop, a stall
-/// of tens of milliseconds after flushing a few hundred thousand keys.
+/// decides, as in Redis. True when the old data is freed in the background (by the lazyfree
+/// thread, see `store::lazyfree`); a synchronous flush frees it before replying.
 fn flush_mode(ctx: &Ctx, args: &[Bytes]) -> Result<bool, CmdError> {
     match args.len() {
         1 => Ok(ctx.shared.config().bool("lazyfree-lazy-user-flush")),

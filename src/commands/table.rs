@@ -88,6 +88,11 @@ impl Subcommand {
             .split_once('|')
             .map_or(self.full_name, |(_, n)| n)
     }
+
+    /// Where calls of this subcommand are counted.
+    pub fn stat_key(&'static self) -> StatKey {
+        StatKey::of(self, self.full_name)
+    }
 }
 
 /// The INFO commandstats line a call counts on: a command's, or a container's subcommand's.
@@ -110,13 +115,6 @@ impl StatKey {
             name,
             id: entry as *const T as usize,
         }
-    }
-}
-
-impl Subcommand {
-    /// Where calls of this subcommand are counted.
-    pub fn stat_key(&'static self) -> StatKey {
-        StatKey::of(self, self.full_name)
     }
 }
 

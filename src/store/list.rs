@@ -220,12 +220,13 @@ impl List {
 
     /// Drops `left` elements from the head and `right` from the tail.
     pub fn trim(&mut self, left: usize, right: usize) {
-        let len = self.items.len();
+        let items = self.items_mut();
+        let len = items.len();
         if left.saturating_add(right) >= len {
-            self.items_mut().clear();
+            items.clear();
         } else {
-            self.items_mut().truncate(len - right);
-            self.items_mut().drain(..left);
+            items.truncate(len - right);
+            items.drain(..left);
         }
         self.maybe_shrink();
     }
